@@ -1,0 +1,54 @@
+# linuxnet.macvlan — one command to test everything: `make test` (as root, Debian 12).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE := build/collections/ansible_collections/linuxnet/macvlan
+# Integration tests run the modules from a symlinked import root (build/pyroot), so
+# edits are picked up without re-staging; ansible-test/lint/molecule use the real copy.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/build/tmp
+export ANSIBLE_FORCE_COLOR := 0
+PYTEST_WORKERS ?= 2
+
+.PHONY: test deps venv stage lint sanity units integration molecule build demo demo-clean clean
+
+test: deps venv stage build lint sanity units integration molecule
+	@echo "make test: all checks passed"
+
+deps:
+	@tests/tools/apt_deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+stage:
+	@tests/tools/stage.sh >/dev/null
+	@mkdir -p build/pyroot/ansible_collections/linuxnet build/tmp
+	@ln -sfn $(CURDIR) build/pyroot/ansible_collections/linuxnet/macvlan
+
+build: stage
+	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-galaxy collection build --force --output-path $(CURDIR)/build
+	$(VENV)/bin/ansible-doc -l linuxnet.macvlan
+
+lint: stage
+	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline
+
+sanity: stage
+	tests/tools/sanity.sh
+
+units: venv
+	$(PY) -m pytest -p no:cacheprovider -q tests/unit
+
+integration: venv stage
+	$(PY) -m pytest -p no:cacheprovider -q -n $(PYTEST_WORKERS) tests/integration
+
+molecule: venv stage
+	tests/tools/molecule.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,125 @@
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by macvlan_link and macvlan_netns; both use the same planner.
+    DOCUMENTATION = r"""
+options:
+  state:
+    description:
+      - V(present) creates the link or reconciles it in place; V(absent) deletes it.
+      - V(absent) deletes only a macvlan or macvtap link; a missing link is not a change.
+    type: str
+    choices: [present, absent]
+    default: present
+  kind:
+    description:
+      - Link type. A macvtap also gets a C(/dev/tapN) character device for a VM.
+      - Changing the kind of an existing link requires O(recreate=options-changed).
+    type: str
+    choices: [macvlan, macvtap]
+    default: macvlan
+  mode:
+    description:
+      - How the link may talk to sibling links on the same parent.
+      - V(bridge) siblings talk directly inside the host; V(vepa) sends everything to the switch, which
+        must hairpin it back; V(private) siblings never talk; V(passthru) gives one link the whole parent;
+        V(source) only accepts frames from O(source_macs).
+      - The kernel itself defaults to V(vepa) when no mode is sent, which silently breaks
+        container-to-container traffic on ordinary switches; this collection defaults to V(bridge).
+      - On an existing link an omitted mode means "don't care". Changes into or out of
+        V(passthru) require O(recreate=options-changed).
+    type: str
+    choices: [bridge, vepa, private, passthru, source]
+  mac_address:
+    description:
+      - The link's MAC address, for example V(02:42:c0:a8:08:78). Multicast and all-zero addresses are refused.
+      - When omitted on creation, O(mac_address_policy) decides; on an existing link omitted means "don't care".
+    type: str
+  mac_address_policy:
+    description:
+      - How to choose the MAC of a link created without O(mac_address).
+      - V(stable) derives a locally administered unicast address from SHA-256 of
+        C(linuxnet.macvlan\0<seed>\0<namespace>\0<name>) (first six bytes, bit 0x02 set, bit 0x01 cleared),
+        where C(<seed>) is O(mac_address_seed) and C(<namespace>) the namespace name (empty for the namespace
+        Ansible runs in). Re-creating the link gives the same MAC, and so the same DHCP lease.
+      - V(random) lets the kernel pick a random address.
+    type: str
+    choices: [stable, random]
+    default: stable
+  mac_address_seed:
+    description:
+      - Seed for V(stable) MAC addresses. Defaults to the content of C(/etc/machine-id), which makes the
+        address unique per machine.
+    type: str
+  mtu:
+    description:
+      - MTU of the link; it cannot exceed the parent's MTU. Omitted means "don't care".
+    type: int
+  up:
+    description:
+      - Whether the link is administratively up.
+    type: bool
+    default: true
+  flags:
+    description:
+      - The exact set of macvlan flags. V(nopromisc) only with O(mode=passthru) (do not put the parent in
+        promiscuous mode); V(nodst) only with O(mode=source) (do not also deliver to a destination-matched link).
+      - Omitted means "don't care"; V([]) clears them.
+    type: list
+    elements: str
+    choices: [nopromisc, nodst]
+  source_macs:
+    description:
+      - The exact set of sender MACs a O(mode=source) link accepts frames from. Only with O(mode=source).
+    type: list
+    elements: str
+  bcqueuelen:
+    description:
+      - Length of the broadcast/multicast delivery queue (Linux 5.11 and later). Written, then read back;
+        a kernel that ignores it makes the task fail.
+    type: int
+  bc_cutoff:
+    description:
+      - Number of macvlans on the parent above which broadcast is no longer queued per link (Linux 6.5 and
+        later). The kernel keeps one value per parent, shared by all its macvlans. Written, then read back.
+    type: int
+  addresses:
+    description:
+      - The exact set of global-scope IPv4 and IPv6 addresses on the link, as CIDRs (V(192.0.2.10/24),
+        V(2001:db8::10/64)). IPv6 link-local addresses belong to the kernel and are left alone.
+      - Omitted means "don't care"; V([]) removes all.
+    type: list
+    elements: str
+  routes:
+    description:
+      - The exact set of routes (main table) whose output device is this link, other than those the kernel
+        adds for its addresses. Omitted means "don't care"; V([]) removes all.
+    type: list
+    elements: dict
+    suboptions:
+      dst:
+        description: Destination network as a CIDR, or V(default) (IPv4, or IPv6 when O(routes[].gateway) is IPv6).
+        type: str
+        required: true
+      gateway:
+        description: Next hop. Omitted for an on-link route.
+        type: str
+      metric:
+        description: Route metric; omitted means the kernel default (0 for IPv4, 1024 for IPv6).
+        type: int
+  recreate:
+    description:
+      - What may be fixed by deleting and creating the link again. The parent, the kind and transitions into
+        or out of V(passthru) cannot change on a live link.
+      - V(never) fails with a message naming each such attribute. V(options-changed) deletes and re-creates
+        the link when one of them differs, keeping its MAC unless another is asked for, and restoring up state,
+        addresses and routes. V(always) re-creates an existing link on every run (never idempotent).
+    type: str
+    choices: [never, options-changed, always]
+    default: never
+"""

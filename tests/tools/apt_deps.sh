@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System packages the tests and the demo need (Debian/Ubuntu, as root).
+set -euo pipefail
+pkgs=(iproute2 iputils-ping python3-venv git procps util-linux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Stage a real copy (not a symlink: ansible-test rejects those) of the collection at
+# build/collections/ansible_collections/linuxnet/macvlan. Tracked files plus untracked
+# files git does not ignore, so a developer's uncommitted work is tested too.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dest="$top/build/collections/ansible_collections/linuxnet/macvlan"
+rm -rf "$dest"
+mkdir -p "$dest"
+cd "$top"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [ -e "$f" ] || continue   # deleted in the work tree but still in the index
+  mkdir -p "$dest/$(dirname "$f")"
+  cp -p "$f" "$dest/$f"
+done
+# ansible-test needs a git-less or git-clean tree; the copy has no .git at all.
+echo "$dest"
