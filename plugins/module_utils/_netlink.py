@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import traceback
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
@@ -199,6 +200,37 @@ class Netlink:
             state["addresses"] = self.read_addresses(state["ifindex"])
             state["routes"] = self.read_routes(state["ifindex"])
         return state
+
+    def fill_parent_names(self, states: list[dict]) -> None:
+        """Set 'parent' to the lower device's name where it lives in this namespace.
+
+        A lower device in another namespace (parent_netnsid set) is named by the caller,
+        which knows which namespaces to look in (see peer_nsid)."""
+        names: dict[int, str | None] = {}
+        for state in states:
+            index = state.get("parent_ifindex")
+            if not index or state.get("parent_netnsid") is not None or index == state["ifindex"]:
+                state["parent"] = None
+                continue
+            if index not in names:
+                names[index] = self.link_name(index)
+            state["parent"] = names[index]
+
+    def peer_nsid(self, netns: str | None) -> int | None:
+        """The id under which this socket's namespace knows `netns` (None: unknown/no id).
+
+        IFLA_LINK_NETNSID of a link whose parent lives elsewhere is such an id, so this
+        tells whether that parent lives in `netns`."""
+        path = "/proc/self/ns/net" if netns is None else netns_path(netns)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            nsid = self.ipr.get_netnsid(fd=fd).get("nsid")
+        finally:
+            os.close(fd)
+        return None if nsid in (None, 0xFFFFFFFF, -1) else nsid
 
     def read_addresses(self, ifindex: int) -> list[str]:
         """Global-scope addresses; IPv6 link-local belongs to the kernel and is not managed."""
