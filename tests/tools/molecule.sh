@@ -2,7 +2,7 @@
 # Run every Molecule scenario; any failing scenario fails this script.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-coll="$top/build/collections/ansible_collections/linuxnet/macvlan"
+coll="${STAGE_ROOT:-$top/build/collections}/ansible_collections/linuxnet/macvlan"
 if [ ! -f "$coll/extensions/molecule/config.yml" ]; then
   echo "molecule: no scenarios yet"
   exit 0

@@ -4,7 +4,8 @@
 # files git does not ignore, so a developer's uncommitted work is tested too.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-dest="$top/build/collections/ansible_collections/linuxnet/macvlan"
+# STAGE_ROOT lets parallel runs stage into their own place.
+dest="${STAGE_ROOT:-$top/build/collections}/ansible_collections/linuxnet/macvlan"
 rm -rf "$dest"
 mkdir -p "$dest"
 cd "$top"
