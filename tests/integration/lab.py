@@ -169,7 +169,7 @@ class Lab:
     def ping(self, ns: str, address: str, count: int = 1, wait: float = 1.0, tries: int = 3) -> bool:
         """True if `address` answers from inside `ns`. Retries absorb the first ARP/ND exchange."""
         family = "-6" if ":" in address else "-4"
-        for _ in range(tries):
+        for _attempt in range(tries):
             result = self.run(ns, "ping", family, "-c", str(count), "-W", str(wait), address, check=False, timeout=10 + count)
             if result.returncode == 0:
                 return True

@@ -14,5 +14,8 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
   mkdir -p "$dest/$(dirname "$f")"
   cp -p "$f" "$dest/$f"
 done
-# ansible-test needs a git-less or git-clean tree; the copy has no .git at all.
+# The copy sits inside this (git-ignored) checkout; ansible-test lists its files through
+# git, so give the copy a repository of its own, or every sanity target is skipped.
+git -C "$dest" init -q
+git -C "$dest" add -A
 echo "$dest"

@@ -48,7 +48,13 @@ def test_mac_normalisation(value, expected):
 
 @pytest.mark.parametrize(
     "value, fragment",
-    [("01:00:5e:00:00:01", "multicast"), ("ff:ff:ff:ff:ff:ff", "multicast"), ("00:00:00:00:00:00", "all-zero"), ("02:00:00:00:00", "not a MAC"), ("zz:00:00:00:00:00", "not a MAC")],
+    [
+        ("01:00:5e:00:00:01", "multicast"),
+        ("ff:ff:ff:ff:ff:ff", "multicast"),
+        ("00:00:00:00:00:00", "all-zero"),
+        ("02:00:00:00:00", "not a MAC"),
+        ("zz:00:00:00:00:00", "not a MAC"),
+    ],
 )
 def test_bad_macs(value, fragment):
     with pytest.raises(MacvlanError) as err:
@@ -134,6 +140,6 @@ def test_stable_mac_is_deterministic_local_unicast_and_distinct():
 
 
 def test_random_mac_is_local_unicast_and_varies():
-    macs = {random_mac() for _ in range(20)}
+    macs = {random_mac() for _count in range(20)}
     assert len(macs) == 20
     assert all(int(m[:2], 16) & 0x03 == 0x02 for m in macs)
