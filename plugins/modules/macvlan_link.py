@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: macvlan_link
+short_description: Manage a macvlan or macvtap link on a parent device
+version_added: 0.1.0
+description:
+  - Creates, reconciles in place, or deletes one macvlan or macvtap link that lives in the same network
+    namespace as its parent, like C(ip link add dev macvlan0 link eth0 type macvlan mode bridge).
+  - Whatever the kernel can change on a live link (mode, except into or out of passthru; flags; the source
+    MAC list; broadcast queue settings; MAC; MTU; up/down; addresses; routes) is changed in place and the
+    link keeps its ifindex.
+  - The parent, the kind and passthru transitions cannot change on a live link; see O(recreate).
+  - A link of the same name that is not a macvlan or macvtap (a veth, a bridge, a NIC) is never changed or deleted.
+  - If the parent given is itself a macvlan, the kernel attaches the new link to that macvlan's lower device;
+    the module compares against that resolved lower device, and returns it as RV(link.parent).
+  - If a step fails after this task created the link, the link is deleted again; if a re-creation fails,
+    the previous link is restored.
+author:
+  - linuxnet.macvlan contributors
+extends_documentation_fragment:
+  - linuxnet.macvlan._attributes
+  - linuxnet.macvlan._netns
+  - linuxnet.macvlan._link_options
+  - linuxnet.macvlan._requirements
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Predicts RV(changed) and the end state exactly; a random MAC or a new ifindex cannot be predicted and is returned as V(null).
+  diff_mode:
+    support: full
+  idempotent:
+    support: partial
+    details:
+      - Idempotent except with O(recreate=always), which re-creates the link on every run.
+  platform:
+    platforms: linux
+    support: full
+options:
+  name:
+    description:
+      - Name of the link, 1 to 15 bytes, without C(/), C(:) or whitespace.
+    type: str
+    required: true
+  parent:
+    description:
+      - The lower device (for example V(eth0)) in the same namespace. Required when the link must be created.
+      - On an existing link, omitted means "don't care"; a different parent needs O(recreate).
+    type: str
+seealso:
+  - module: linuxnet.macvlan.macvlan_netns
+  - module: linuxnet.macvlan.macvlan_info
+  - name: Linux macvlan driver
+    description: The kernel's macvlan implementation and its modes.
+    link: https://docs.kernel.org/networking/net_failover.html
+"""
+
+EXAMPLES = r"""
+---
+- name: Create a bridge-mode macvlan on eth0 (like ip link add macvlan0 link eth0 type macvlan mode bridge)
+  linuxnet.macvlan.macvlan_link:
+    name: macvlan0
+    parent: eth0
+    mode: bridge
+
+- name: Host shim with a /32 and a route to the container range
+  linuxnet.macvlan.macvlan_link:
+    name: macvlan-shim
+    parent: eth0
+    addresses:
+      - 192.168.1.250/32
+    routes:
+      - dst: 192.168.1.192/27
+
+- name: Source-mode link that only accepts frames from two senders
+  linuxnet.macvlan.macvlan_link:
+    name: mvsrc0
+    parent: eth0
+    mode: source
+    source_macs:
+      - 52:54:00:aa:bb:01
+      - 52:54:00:aa:bb:02
+
+- name: Switch an existing link to passthru, allowing delete + create
+  linuxnet.macvlan.macvlan_link:
+    name: macvlan0
+    parent: eth0
+    mode: passthru
+    recreate: options-changed
+
+- name: A macvtap for a VM inside a lab namespace
+  linuxnet.macvlan.macvlan_link:
+    name: macvtap0
+    parent: eth1
+    kind: macvtap
+    netns: lab1
+
+- name: Remove the link
+  linuxnet.macvlan.macvlan_link:
+    name: macvlan0
+    state: absent
+"""
+
+RETURN = r"""
+link:
+  description:
+    - The link's end state (in check mode, the predicted end state). Empty when the link is absent.
+  returned: always
+  type: dict
+  contains:
+    name: {description: Link name., type: str, returned: when present, sample: macvlan0}
+    ifindex: {description: Interface index (V(null) when only predicted)., type: int, returned: when present, sample: 7}
+    kind: {description: V(macvlan) or V(macvtap)., type: str, returned: when present, sample: macvlan}
+    parent: {description: The lower device the kernel attached the link to., type: str, returned: when present, sample: eth0}
+    mode: {description: Macvlan mode., type: str, returned: when present, sample: bridge}
+    mac_address: {description: MAC address., type: str, returned: when present, sample: "02:4b:1c:9e:70:2a"}
+    mtu: {description: MTU., type: int, returned: when present, sample: 1500}
+    up: {description: Administratively up., type: bool, returned: when present, sample: true}
+    flags: {description: Macvlan flags set., type: list, elements: str, returned: when present, sample: []}
+    source_macs: {description: Accepted senders (mode source)., type: list, elements: str, returned: when present, sample: []}
+    bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1000}
+    bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1}
+    netns: {description: Namespace as given in O(netns)., type: str, returned: when present, sample: null}
+    addresses: {description: Global-scope addresses., type: list, elements: str, returned: when present, sample: ["192.168.1.250/32"]}
+    routes:
+      description: Routes through the link other than the kernel's own.
+      type: list
+      elements: dict
+      returned: when present
+      sample: [{dst: 192.168.1.192/27, gateway: null, metric: 0}]
+    promisc: {description: The promiscuous flag., type: bool, returned: when present, sample: false}
+recreated:
+  description: Whether the link was deleted and created again.
+  returned: always
+  type: bool
+  sample: false
+recreate_reasons:
+  description: Each attribute that required re-creation, as C(attribute: current -> wanted).
+  returned: always
+  type: list
+  elements: str
+  sample: ["mode: bridge -> passthru (passthru cannot be entered or left on a live link)"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import describe_link, diff_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import generated_mac, parent_facts, reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, Netlink, NetlinkError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(LINK_ARGUMENT_SPEC, netns={"type": "str"}),
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+
+    netns = module.params["netns"]
+    try:
+        validate_netns(netns)
+        where = describe_netns(netns)
+        desired = desired_from_params(module.params, where)
+        desired["generated_mac"] = generated_mac(
+            desired, module.params["mac_address_policy"], module.params["mac_address_seed"], netns or ""
+        )
+        with Netlink(netns) as nl:
+            parent = module.params["parent"]
+            facts = parent_facts(nl, parent) if parent and desired["state"] == "present" else None
+            outcome = reconcile_link(nl, desired, facts, module.check_mode)
+    except MacvlanError as exc:
+        module.fail_json(msg=str(exc))
+    except NetlinkError as exc:
+        module.fail_json(msg=f"link {module.params['name']} in {describe_netns(netns)}: netlink error {exc}", exception=repr(exc))
+
+    result = {
+        "changed": outcome.plan.changed,
+        "link": describe_link(outcome.end_state, netns),
+        "recreated": outcome.plan.recreated,
+        "recreate_reasons": outcome.plan.recreate_reasons,
+    }
+    if module._diff:
+        result["diff"] = diff_of(outcome.observed, outcome.end_state, netns)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
