@@ -18,8 +18,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import P
 
 # Why the kernel said no, in words a user can act on.
 ERRNO_HINTS = {
-    errno.EBUSY: "the parent is busy: a passthru link needs the parent to itself, and it already has "
-    "macvlans or a passthru link",
+    errno.EBUSY: "the device is busy",
     errno.EADDRINUSE: "the MAC address is already in use on the parent (by the parent itself or another macvlan)",
     errno.EOPNOTSUPP: "the running kernel has no macvlan/macvtap support (module not built or not loadable)",
     errno.EEXIST: "it already exists",
@@ -30,8 +29,15 @@ ERRNO_HINTS = {
 }
 
 
-def explain(exc: NetlinkError) -> str:
-    hint = ERRNO_HINTS.get(getattr(exc, "code", 0))
+PASSTHRU_BUSY = "the parent is busy: a passthru link needs the parent to itself, and it already has macvlans or a passthru link"
+
+
+def explain(exc: NetlinkError, op: str = "", args: dict | None = None) -> str:
+    code = getattr(exc, "code", 0)
+    if op == "create" and (args or {}).get("mode") == "passthru" and code in (errno.EINVAL, errno.EBUSY):
+        # The kernel says EINVAL when the parent already has macvlans, EBUSY for a second passthru.
+        return f"{PASSTHRU_BUSY} [{errno_name(exc)}]"
+    hint = ERRNO_HINTS.get(code)
     return f"{hint} [{errno_name(exc)}]" if hint else f"the kernel refused: {errno_name(exc)}"
 
 
@@ -67,6 +73,15 @@ class LinkApplier:
         self.create = create or nl.create_macvlan
 
     def _step(self, op: str, args: dict) -> None:
+        try:
+            self._call(op, args)
+        except NetlinkError as exc:
+            # Removing an address also flushes routes through it: already gone is done.
+            if op in ("del_route", "del_address") and exc.code in (errno.ESRCH, errno.EADDRNOTAVAIL):
+                return
+            raise
+
+    def _call(self, op: str, args: dict) -> None:
         nl = self.nl
         if op == "create":
             self.ifindex = self.create(args)
@@ -94,17 +109,16 @@ class LinkApplier:
     def apply(self, plan: Plan, replaced: dict | None = None) -> None:
         """Run the actions in order. If this run created the link and a later step fails,
         delete it again; if it had deleted a link to re-create it, put the old one back."""
-        created_here = False
+        touched = False  # created a link, or deleted the one being replaced
         try:
             for op, args in plan.actions:
                 try:
                     self._step(op, args)
                 except NetlinkError as exc:
-                    raise MacvlanError(f"{describe_action(op, args, self.name)} in {self.nl.where}: {explain(exc)}") from exc
-                if op == "create":
-                    created_here = True
+                    raise MacvlanError(f"{describe_action(op, args, self.name)} in {self.nl.where}: {explain(exc, op, args)}") from exc
+                touched = touched or op in ("create", "delete")
         except MacvlanError as failure:
-            if created_here:
+            if touched:
                 self._rollback(failure, replaced)
             raise
 

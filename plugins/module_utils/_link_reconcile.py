@@ -17,6 +17,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply impor
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import ATTRIBUTE_KERNELS, Netlink, NetlinkError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import Plan, plan_link_changes
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import read_machine_id, stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import route_key
 
 
 @dataclass
@@ -79,11 +80,28 @@ def _verify_read_back(desired: dict, state: dict, where: str) -> None:
             )
 
 
+def _restore_flushed_routes(applier: LinkApplier, desired: dict, state: dict) -> dict:
+    """The kernel drops routes whose gateway an address change took off-link; the plan
+    counted them as present, so add back any wanted route that is gone."""
+    present = {route_key(r) for r in state["routes"]}
+    missing = [r for r in desired["routes"] if route_key(r) not in present]
+    if not missing:
+        return state
+    applier.apply(Plan(actions=[("add_route", {"route": r}) for r in missing]))
+    return applier.nl.read_link(index=state["ifindex"])
+
+
 def _name_parent(state: dict | None, nl: Netlink, facts: dict | None) -> None:
     if not state:
         return
     nl.fill_parent_names([state])
-    if facts and state.get("parent") is None and state.get("parent_ifindex") == facts["parent_ifindex"]:
+    # The index alone is not enough: a lower device in another namespace may share it.
+    if (
+        facts
+        and state.get("parent") is None
+        and state.get("parent_ifindex") == facts["parent_ifindex"]
+        and state.get("parent_netnsid") == facts.get("parent_netnsid")
+    ):
         state["parent"] = facts["parent"]
 
 
@@ -112,6 +130,8 @@ def reconcile_link(
                           observed["ifindex"] if observed else None, create)
     applier.apply(plan, replaced=observed if plan.recreated else None)
     end_state = nl.read_link(name=desired["name"]) if desired["state"] == "present" else None
+    if end_state is not None and desired.get("routes") is not None and end_state["ifindex"]:
+        end_state = _restore_flushed_routes(applier, desired, end_state)
     _name_parent(end_state, nl, facts)
     if end_state is not None:
         try:

@@ -79,6 +79,9 @@ class Lab:
         sh("ip", "netns", "add", name)
         self.namespaces.append(name)
         self.run(name, "ip", "link", "set", "lo", "up")
+        # No IPv6 duplicate address detection in the lab: addresses are usable at once.
+        for scope in ("all", "default"):
+            self.run(name, "sysctl", "-qw", f"net.ipv6.conf.{scope}.accept_dad=0")
         return name
 
     def add_switch(self) -> str:
@@ -157,13 +160,17 @@ class Lab:
         for link in links:
             for volatile in ("stats", "stats64", "operstate"):
                 link.pop(volatile, None)
-        addrs = json.loads(sh("ip", "-n", ns, "-j", "addr", "show").stdout)
-        for link in addrs:
-            link.pop("operstate", None)
-            for a in link.get("addr_info", []):
-                a.pop("valid_life_time", None)
-                a.pop("preferred_life_time", None)
-        routes = [sh("ip", fam, "-n", ns, "-j", "route", "show", "table", "all").stdout for fam in ("-4", "-6")]
+        addrs = []
+        for link in json.loads(sh("ip", "-n", ns, "-j", "addr", "show").stdout):
+            # Only what a task configures: DAD and lifetimes move on by themselves.
+            addrs.append((link["ifname"], sorted((a["local"], a["prefixlen"], a.get("scope")) for a in link.get("addr_info", []))))
+        routes = []
+        for fam in ("-4", "-6"):
+            for route in json.loads(sh("ip", fam, "-n", ns, "-j", "route", "show", "table", "all").stdout):
+                # Kernel routes follow from links and addresses (compared above) and appear
+                # asynchronously (IPv6 local routes after DAD), so they are left out.
+                if route.get("protocol") != "kernel":
+                    routes.append(route)
         return json.dumps({"links": links, "addrs": addrs, "routes": routes}, sort_keys=True)
 
     def ping(self, ns: str, address: str, count: int = 1, wait: float = 1.0, tries: int = 3) -> bool:
