@@ -22,7 +22,7 @@ description:
   - If a step fails after this task created the link, the link is deleted again; if a re-creation fails,
     the previous link is restored.
 author:
-  - linuxnet.macvlan contributors
+  - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
   - linuxnet.macvlan._attributes
   - linuxnet.macvlan._netns
@@ -32,7 +32,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Predicts RV(changed) and the end state exactly; a random MAC or a new ifindex cannot be predicted and is returned as V(null).
+      - Predicts whether anything changes and the end state exactly; a random MAC or a new ifindex cannot be predicted and is returned as V(null).
   diff_mode:
     support: full
   idempotent:
@@ -141,7 +141,7 @@ recreated:
   type: bool
   sample: false
 recreate_reasons:
-  description: Each attribute that required re-creation, as C(attribute: current -> wanted).
+  description: "Each attribute that required re-creation, as C(attribute: current -> wanted)."
   returned: always
   type: list
   elements: str

@@ -94,7 +94,8 @@ def test_recreate_always_is_never_idempotent(host_lab, modules):
 
 def test_flags_source_list_and_broadcast_queue_change_live(host_lab, modules):
     h1 = host_lab.ns("h1")
-    args = {"name": "mvs", "parent": "eth0", "netns": h1, "mode": "source", "source_macs": ["02:00:00:00:00:01", "02:00:00:00:00:02"], "flags": ["nodst"]}
+    macs = ["02:00:00:00:00:01", "02:00:00:00:00:02"]
+    args = {"name": "mvs", "parent": "eth0", "netns": h1, "mode": "source", "source_macs": macs, "flags": ["nodst"]}
     modules.four_steps(M, args, host_lab, [h1])
     data = info(host_lab, h1, "mvs")["linkinfo"]["info_data"]
     assert sorted(data["macaddr_data"]) == ["02:00:00:00:00:01", "02:00:00:00:00:02"]
@@ -106,8 +107,10 @@ def test_flags_source_list_and_broadcast_queue_change_live(host_lab, modules):
     assert info(host_lab, h1, "mvs")["ifindex"] == ifindex
     assert result["link"]["bcqueuelen"] == 321 and result["link"]["bc_cutoff"] == 3 and result["link"]["flags"] == []
     # passthru + nopromisc: the parent is not put into promiscuous mode.
-    modules.four_steps(M, {"name": "mvp", "parent": "eth0", "netns": host_lab.ns("lan"), "mode": "passthru", "flags": ["nopromisc"]}, host_lab, [host_lab.ns("lan")])
-    assert info(host_lab, host_lab.ns("lan"), "mvp")["linkinfo"]["info_data"].get("nopromisc") is True
+    lan = host_lab.ns("lan")
+    modules.four_steps(M, {"name": "mvp", "parent": "eth0", "netns": lan, "mode": "passthru", "flags": ["nopromisc"]}, host_lab, [lan])
+    assert info(host_lab, lan, "mvp")["linkinfo"]["info_data"].get("nopromisc") is True
+    assert "PROMISC" not in host_lab.link(lan, "eth0")["flags"]
 
 
 def test_mac_mtu_up_down_in_place(host_lab, modules):
@@ -283,7 +286,8 @@ def test_a_failure_after_creation_leaves_no_half_built_link(host_lab, modules):
     h1 = host_lab.ns("h1")
     before = host_lab.snapshot(h1)
     # The gateway is not on any subnet of the link: the route fails after the link was created.
-    failed = modules.fails(M, {"name": "mv0", "parent": "eth0", "netns": h1, "addresses": ["10.77.0.10/24"], "routes": [{"dst": "10.99.0.0/16", "gateway": "192.0.2.1"}]})
+    args = {"name": "mv0", "parent": "eth0", "netns": h1, "addresses": ["10.77.0.10/24"], "routes": [{"dst": "10.99.0.0/16", "gateway": "192.0.2.1"}]}
+    failed = modules.fails(M, args)
     assert "adding route 10.99.0.0/16 via 192.0.2.1 on mv0" in failed["msg"] and h1 in failed["msg"]
     assert host_lab.link(h1, "mv0") is None
     assert host_lab.snapshot(h1) == before
