@@ -388,3 +388,22 @@ class Netlink:
 
     def del_route(self, ifindex: int, route: dict) -> None:
         self.ipr.route("del", **self._route_kw(ifindex, route))
+
+    # ---- netns placement (issue 4) ----
+
+    @staticmethod
+    def create_named_netns(name: str) -> None:
+        """Create /run/netns/NAME as `ip netns add` does (only when the user asked for it)."""
+        from pyroute2 import netns as pyroute2_netns
+
+        try:
+            pyroute2_netns.create(name)
+        except OSError as exc:
+            raise MacvlanError(f"create_netns: cannot create {describe_netns(name)}: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def remove_named_netns(name: str) -> None:
+        """Undo create_named_netns (used when the run that created it fails)."""
+        from pyroute2 import netns as pyroute2_netns
+
+        pyroute2_netns.remove(name)

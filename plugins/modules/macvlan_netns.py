@@ -1,0 +1,292 @@
+#!/usr/bin/python
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: macvlan_netns
+short_description: Give a container (any network namespace) its own macvlan on a parent that lives elsewhere
+version_added: 0.1.0
+description:
+  - Creates, reconciles in place, or deletes one macvlan or macvtap link inside a target network namespace whose
+    lower device (O(parent)) lives in another namespace (O(parent_netns)), the way container setups do it by hand
+    with C(ip link add link eth0 mac1 type macvlan), C(ip link set mac1 netns net1),
+    C(ip netns exec net1 ip link set mac1 name eth0), C(ip addr add ...) and C(ip link set eth0 up),
+    or with pipework and the CNI macvlan plugin.
+  - The link is created from the parent's side directly inside the target namespace under its final name
+    (as the CNI macvlan plugin does), so no temporary link ever appears next to the parent, and MAC, MTU,
+    addresses, routes and up state are applied in the same run. If any step fails, the new link is deleted
+    again; a namespace this task created for it (O(create_netns)) is removed again too.
+  - An existing link named O(name) in the target is only treated as this task's link if it is a macvlan or
+    macvtap whose lower device is O(parent) in O(parent_netns). It is then reconciled in place exactly like
+    M(linuxnet.macvlan.macvlan_link) does (mode, flags, source MACs, MAC, MTU, up, addresses, routes).
+  - A link of that name that is not a macvlan or macvtap (for example the container's veth C(eth0)) is never
+    changed or deleted. A macvlan of that name on another lower device is refused unless O(recreate) allows
+    replacing it.
+  - With O(parent) omitted, an existing macvlan named O(name) is reconciled whatever its lower device
+    ("don't care"); creating the link needs O(parent).
+author:
+  - linuxnet.macvlan maintainers (@linuxnet)
+extends_documentation_fragment:
+  - linuxnet.macvlan._attributes
+  - linuxnet.macvlan._link_options
+  - linuxnet.macvlan._requirements
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Predicts whether anything changes and the end state exactly, including for a namespace O(create_netns) would create;
+        a random MAC or a new ifindex cannot be predicted and is returned as V(null).
+  diff_mode:
+    support: full
+  idempotent:
+    support: partial
+    details:
+      - Idempotent except with O(recreate=always), which re-creates the link on every run.
+  platform:
+    platforms: linux
+    support: full
+options:
+  name:
+    description:
+      - Name of the link inside the target namespace (for example V(eth0)), 1 to 15 bytes, without C(/), C(:)
+        or whitespace.
+    type: str
+    required: true
+  netns:
+    description:
+      - The target namespace. Either a name under C(/run/netns) (as listed by C(ip netns list)) or an absolute
+        path to a namespace file such as C(/proc/PID/ns/net) or C(/run/docker/netns/ID).
+      - Exactly one of O(netns) and O(pid) is required.
+    type: str
+  pid:
+    description:
+      - Target the network namespace of this process (for example a container's init process).
+      - Exactly one of O(netns) and O(pid) is required.
+    type: int
+  create_netns:
+    description:
+      - Create a missing named namespace O(netns), as C(ip netns add) does.
+      - Never applies to a path or a O(pid); a missing namespace is otherwise an error.
+    type: bool
+    default: false
+  parent:
+    description:
+      - The lower device (for example V(enp0s8)) in O(parent_netns). Required when the link must be created.
+      - If it is itself a macvlan, the kernel attaches the link to that macvlan's lower device, and the module
+        compares against that resolved device.
+      - On an existing link, omitted means "don't care"; a different parent needs O(recreate).
+    type: str
+  parent_netns:
+    description:
+      - The namespace O(parent) lives in, as a name under C(/run/netns) or an absolute path to a namespace file.
+      - Omitted means the namespace Ansible runs in. It is never created.
+    type: str
+  mac_address_policy:
+    description:
+      - How to choose the MAC of a link created without O(mac_address).
+      - V(stable) derives a locally administered unicast address from SHA-256 of
+        C(linuxnet.macvlan\0<seed>\0<identity>\0<name>) (first six bytes, bit 0x02 set, bit 0x01 cleared),
+        where C(<seed>) is O(mac_address_seed) and C(<identity>) identifies the target namespace, so C(eth0) in
+        ten named namespaces on one parent gets ten different MACs.
+      - For a named O(netns), C(<identity>) is that name. A O(pid) or a namespace path has no identity that
+        survives the container, so C(<identity>) is the first entry of O(addresses) in canonical CIDR form
+        (for example V(192.168.8.120/24)); without O(addresses) the kernel picks a random MAC and the task warns.
+      - V(random) lets the kernel pick a random address.
+    type: str
+    choices: [stable, random]
+    default: stable
+notes:
+  - The parent and the target may be the same namespace, but M(linuxnet.macvlan.macvlan_link) is the module for that.
+  - Deleting the parent deletes every macvlan on it, in every namespace; deleting the target namespace (or
+    ending the process that holds it) deletes the link.
+seealso:
+  - module: linuxnet.macvlan.macvlan_link
+  - name: CNI macvlan plugin
+    description: Creates a macvlan inside a container's namespace the same way.
+    link: https://www.cni.dev/plugins/current/main/macvlan/
+"""
+
+EXAMPLES = r"""
+---
+- name: Give namespace net1 its own eth0 on the host's enp0s8 (the classic hand-run ip commands)
+  linuxnet.macvlan.macvlan_netns:
+    name: eth0
+    netns: net1
+    create_netns: true
+    parent: enp0s8
+    mode: bridge
+    addresses:
+      - 192.168.8.120/24
+    routes:
+      - dst: default
+        gateway: 192.168.8.1
+
+- name: A macvlan in a running container's namespace, found through its process id
+  linuxnet.macvlan.macvlan_netns:
+    name: eth1
+    pid: "{{ container_pid }}"
+    parent: eth0
+    addresses:
+      - 192.168.8.121/24
+
+- name: A lab namespace whose parent is in another lab namespace
+  linuxnet.macvlan.macvlan_netns:
+    name: eth0
+    netns: lab-c1
+    parent: eth0
+    parent_netns: lab-host1
+    addresses:
+      - 10.77.0.11/24
+
+- name: Remove the container's macvlan (a veth of that name would be left alone, with an error)
+  linuxnet.macvlan.macvlan_netns:
+    name: eth0
+    netns: net1
+    state: absent
+"""
+
+RETURN = r"""
+link:
+  description:
+    - The link's end state inside the target namespace (in check mode, the predicted end state).
+      Empty when the link is absent.
+  returned: always
+  type: dict
+  contains:
+    name: {description: Link name in the target namespace., type: str, returned: when present, sample: eth0}
+    ifindex: {description: Interface index in the target namespace (V(null) when only predicted)., type: int, returned: when present, sample: 7}
+    kind: {description: V(macvlan) or V(macvtap)., type: str, returned: when present, sample: macvlan}
+    parent:
+      description: The lower device in RV(parent_netns) (V(null) if it lives in a namespace the module was not told about).
+      type: str
+      returned: when present
+      sample: enp0s8
+    mode: {description: Macvlan mode., type: str, returned: when present, sample: bridge}
+    mac_address: {description: MAC address., type: str, returned: when present, sample: "02:4b:1c:9e:70:2a"}
+    mtu: {description: MTU., type: int, returned: when present, sample: 1500}
+    up: {description: Administratively up., type: bool, returned: when present, sample: true}
+    flags: {description: Macvlan flags set., type: list, elements: str, returned: when present, sample: []}
+    source_macs: {description: Accepted senders (mode source)., type: list, elements: str, returned: when present, sample: []}
+    bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1000}
+    bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1}
+    netns: {description: The target namespace (as RV(netns))., type: str, returned: when present, sample: net1}
+    addresses: {description: Global-scope addresses., type: list, elements: str, returned: when present, sample: ["192.168.8.120/24"]}
+    routes:
+      description: Routes through the link other than the kernel's own.
+      type: list
+      elements: dict
+      returned: when present
+      sample: [{dst: 0.0.0.0/0, gateway: 192.168.8.1, metric: 0}]
+    promisc: {description: The promiscuous flag., type: bool, returned: when present, sample: false}
+netns:
+  description: The target namespace, as given in O(netns), or C(/proc/PID/ns/net) for O(pid).
+  returned: always
+  type: str
+  sample: net1
+parent_netns:
+  description: The parent's namespace as given in O(parent_netns); V(null) for the namespace Ansible runs in.
+  returned: always
+  type: str
+  sample: null
+recreated:
+  description: Whether the link was deleted and created again.
+  returned: always
+  type: bool
+  sample: false
+recreate_reasons:
+  description: "Each attribute that required re-creation, as C(attribute: current -> wanted)."
+  returned: always
+  type: list
+  elements: str
+  sample: ["parent: 3 -> enp0s8"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import describe_link, diff_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import generated_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, NetlinkError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns_placement import is_named, mac_identity, place_link
+
+ARGUMENT_SPEC = dict(
+    LINK_ARGUMENT_SPEC,
+    netns={"type": "str"},
+    pid={"type": "int"},
+    create_netns={"type": "bool", "default": False},
+    parent_netns={"type": "str"},
+)
+
+
+def resolve_target(params: dict) -> str:
+    """The target namespace as a name or a path; validated before touching the kernel."""
+    if params["pid"] is not None:
+        if params["create_netns"]:
+            raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of pid={params['pid']}")
+        return pid_netns(params["pid"])
+    netns = validate_netns(params["netns"])
+    if params["create_netns"] and not is_named(netns):
+        raise MacvlanError(f"create_netns: only a named namespace can be created, not namespace file {netns}")
+    return netns
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=[("netns", "pid")],
+        required_one_of=[("netns", "pid")],
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+
+    params = module.params
+    target = params["netns"]
+    try:
+        target = resolve_target(params)
+        parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
+        desired = desired_from_params(params, describe_netns(target))
+        identity = mac_identity(target, params["addresses"])
+        desired["generated_mac"] = None
+        if identity is not None:
+            desired["generated_mac"] = generated_mac(desired, params["mac_address_policy"], params["mac_address_seed"], identity)
+        outcome = place_link(desired, target, params["parent"], parent_netns, params["create_netns"], module.check_mode)
+    except MacvlanError as exc:
+        module.fail_json(msg=str(exc))
+    except NetlinkError as exc:
+        module.fail_json(msg=f"link {params['name']} in {describe_netns(target)}: netlink error {exc}", exception=repr(exc))
+
+    plan = outcome.plan
+    if (
+        plan.created
+        and not plan.recreated
+        and identity is None
+        and params["mac_address_policy"] == "stable"
+        and not desired["mac_address"]
+        and (outcome.end_state or {}).get("mode") != "passthru"
+    ):
+        module.warn(
+            f"mac_address_policy=stable: {describe_netns(target)} has no stable identity and no addresses were given, "
+            f"so link {desired['name']} got a random MAC; set mac_address or addresses for a stable one"
+        )
+
+    result = {
+        "changed": plan.changed,
+        "link": describe_link(outcome.end_state, target),
+        "netns": target,
+        "parent_netns": parent_netns,
+        "recreated": plan.recreated,
+        "recreate_reasons": plan.recreate_reasons,
+    }
+    if module._diff:
+        result["diff"] = diff_of(outcome.observed, outcome.end_state, target)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
