@@ -407,3 +407,16 @@ class Netlink:
         from pyroute2 import netns as pyroute2_netns
 
         pyroute2_netns.remove(name)
+
+    # ---- promisc / info (issue 5) ----
+
+    def bus_device(self, ifindex: int) -> tuple[str | None, str | None]:
+        """(bus, device) of the hardware behind a link, e.g. ("pci", "0000:03:00.0").
+
+        From IFLA_PARENT_DEV_BUS_NAME/IFLA_PARENT_DEV_NAME (Linux 5.16+): unlike
+        /sys/class/net, /sys/bus/<bus>/devices/<device> does not depend on the namespace
+        /sys was mounted for. (None, None) for virtual links, older kernels, a vanished link."""
+        msg = self.raw_link(index=ifindex)
+        if msg is None:
+            return None, None
+        return msg.get_attr("IFLA_PARENT_DEV_BUS_NAME"), msg.get_attr("IFLA_PARENT_DEV_NAME")

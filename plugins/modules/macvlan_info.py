@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: macvlan_info
+short_description: List macvlan and macvtap links and their parents, across network namespaces
+version_added: 0.1.0
+description:
+  - Lists every macvlan and macvtap link in one namespace, or with O(all_netns=true) in the namespace Ansible
+    runs in and every namespace under C(/run/netns), and describes each link's parent device.
+  - Each entry of RV(links) has the shape of M(linuxnet.macvlan.macvlan_link)'s RV(linuxnet.macvlan.macvlan_link#module:link)
+    result, plus the namespace it lives in.
+  - A link moved into a container namespace usually keeps its parent in the host. Such a parent is resolved by
+    name and namespace (through the namespace id the link's namespace knows the parent's namespace by), not by
+    interface index, which is only unique within one namespace. Parents are searched in the namespace Ansible
+    runs in and in every namespace under C(/run/netns); a parent elsewhere (for example in a Docker namespace
+    under C(/run/docker/netns)) is returned as RV(links[].parent=null).
+  - Namespaces that disappear while they are listed are skipped with a warning; only a missing O(netns) is an error.
+  - Changes nothing.
+author:
+  - linuxnet.macvlan contributors (@linuxnet)
+extends_documentation_fragment:
+  - linuxnet.macvlan._attributes
+  - linuxnet.macvlan._attributes.INFO_MODULE
+  - linuxnet.macvlan._requirements
+options:
+  netns:
+    description:
+      - The network namespace to list, either a name under C(/run/netns) or an absolute path to a namespace
+        file such as C(/proc/PID/ns/net). Omitted means the namespace Ansible runs in.
+      - A missing namespace is an error.
+    type: str
+  all_netns:
+    description:
+      - List the namespace Ansible runs in and every namespace under C(/run/netns).
+    type: bool
+    default: false
+  name:
+    description:
+      - Only links with this name.
+    type: str
+  parent:
+    description:
+      - Only links whose parent device has this name (in whichever namespace the parent lives).
+    type: str
+seealso:
+  - module: linuxnet.macvlan.macvlan_link
+  - module: linuxnet.macvlan.macvlan_promisc
+"""
+
+EXAMPLES = r"""
+---
+- name: List every macvlan on the host and in all named namespaces
+  linuxnet.macvlan.macvlan_info:
+    all_netns: true
+  register: macvlans
+
+- name: Show where each link lives and which parent it uses
+  ansible.builtin.debug:
+    msg: "{{ item.name }} in {{ item.netns | default('host', true) }} on {{ item.parent }} ({{ item.mode }})"
+  loop: "{{ macvlans.links }}"
+
+- name: Is the container's link on eth0, and is eth0 promiscuous?
+  linuxnet.macvlan.macvlan_info:
+    netns: web1
+    parent: eth0
+  register: web1_links
+"""
+
+RETURN = r"""
+links:
+  description:
+    - One entry per macvlan or macvtap link listed, sorted by namespace and name.
+    - The same shape as M(linuxnet.macvlan.macvlan_link)'s RV(linuxnet.macvlan.macvlan_link#module:link), plus RV(links[].parent_netns).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Link name., type: str, returned: always, sample: mv0}
+    ifindex: {description: Interface index in the link's namespace., type: int, returned: always, sample: 7}
+    kind: {description: V(macvlan) or V(macvtap)., type: str, returned: always, sample: macvlan}
+    parent:
+      description: Name of the parent device, in the link's namespace or in RV(links[].parent_netns); V(null) if it cannot be seen.
+      type: str
+      returned: always
+      sample: eth0
+    parent_netns:
+      description:
+        - The namespace of the parent, when it is not the link's own namespace; V(null) means the namespace Ansible runs in.
+        - Absent when the parent lives in the link's namespace, or when its namespace cannot be seen.
+      type: str
+      returned: when the parent lives in another namespace
+      sample: null
+    mode: {description: Macvlan mode., type: str, returned: always, sample: bridge}
+    mac_address: {description: MAC address., type: str, returned: always, sample: "02:4b:1c:9e:70:2a"}
+    mtu: {description: MTU., type: int, returned: always, sample: 1500}
+    up: {description: Administratively up., type: bool, returned: always, sample: true}
+    flags: {description: Macvlan flags set., type: list, elements: str, returned: always, sample: []}
+    source_macs: {description: Accepted senders (mode source)., type: list, elements: str, returned: always, sample: []}
+    bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: always, sample: 1000}
+    bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: always, sample: 1}
+    netns:
+      description: The namespace the link lives in, V(null) for the one Ansible runs in, otherwise its name or the path given in O(netns).
+      type: str
+      returned: always
+      sample: web1
+    addresses: {description: Global-scope addresses., type: list, elements: str, returned: always, sample: ["192.168.1.20/24"]}
+    routes:
+      description: Routes through the link other than the kernel's own.
+      type: list
+      elements: dict
+      returned: always
+      sample: [{dst: 0.0.0.0/0, gateway: 192.168.1.1, metric: 0}]
+    promisc: {description: The link's own promiscuous flag., type: bool, returned: always, sample: false}
+parents:
+  description:
+    - One entry per parent device of the listed links, sorted by namespace and name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Device name., type: str, returned: always, sample: eth0}
+    netns: {description: Its namespace (V(null) for the one Ansible runs in)., type: str, returned: always, sample: null}
+    ifindex: {description: Interface index in that namespace., type: int, returned: always, sample: 2}
+    kind:
+      description: Link kind for virtual devices (V(veth), V(bridge), V(bond)); V(null) for hardware.
+      type: str
+      returned: always
+      sample: null
+    driver:
+      description: The kernel driver of the hardware (V(ixgbe), V(virtio_net)), else the link kind; V(null) if unknown.
+      type: str
+      returned: always
+      sample: virtio_net
+    wireless:
+      description: Whether the device is a Wi-Fi interface (macvlan generally does not work over Wi-Fi); V(null) if unknown.
+      type: bool
+      returned: always
+      sample: false
+    promisc: {description: The promiscuous flag a user set (C(ip link set X promisc on))., type: bool, returned: always, sample: false}
+    promiscuity:
+      description: The kernel's promiscuity counter, which also counts packet sockets, bridges and macvlans on NICs without unicast filtering.
+      type: int
+      returned: always
+      sample: 1
+    allmulticast: {description: The all-multicast flag., type: bool, returned: always, sample: false}
+    up: {description: Administratively up., type: bool, returned: always, sample: true}
+    macvlan_count:
+      description: Number of macvlans and macvtaps on this parent, counted in the namespace Ansible runs in and every named one.
+      type: int
+      returned: always
+      sample: 3
+    modes: {description: The modes those links use., type: list, elements: str, returned: always, sample: [bridge, vepa]}
+namespaces:
+  description: The namespaces that were listed (V(null) is the one Ansible runs in).
+  returned: always
+  type: list
+  elements: str
+  sample: [null, web1, web2]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import collect_inventory
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, NetlinkError, errno_name
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "netns": {"type": "str"},
+            "all_netns": {"type": "bool", "default": False},
+            "name": {"type": "str"},
+            "parent": {"type": "str"},
+        },
+        mutually_exclusive=[("netns", "all_netns")],
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+
+    params = module.params
+    where = "all namespaces" if params["all_netns"] else describe_netns(params["netns"])
+    try:
+        validate_netns(params["netns"])
+        inventory = collect_inventory(params["netns"], params["all_netns"], name=params["name"], parent=params["parent"])
+    except MacvlanError as exc:
+        module.fail_json(msg=str(exc))
+    except NetlinkError as exc:
+        module.fail_json(msg=f"listing macvlans in {where}: the kernel refused: {errno_name(exc)}", exception=repr(exc))
+
+    for warning in inventory.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(changed=False, **inventory)
+
+
+if __name__ == "__main__":
+    main()
