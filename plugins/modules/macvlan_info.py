@@ -22,7 +22,7 @@ description:
   - Namespaces that disappear while they are listed are skipped with a warning; only a missing O(netns) is an error.
   - Changes nothing.
 author:
-  - linuxnet.macvlan contributors (@linuxnet)
+  - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
   - linuxnet.macvlan._attributes
   - linuxnet.macvlan._attributes.INFO_MODULE

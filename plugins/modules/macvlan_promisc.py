@@ -22,7 +22,7 @@ description:
     switch must allow (VMware - Promiscuous mode and Forged transmits; VirtualBox - Promiscuous Mode "Allow All";
     Hyper-V - MAC address spoofing).
 author:
-  - linuxnet.macvlan contributors (@linuxnet)
+  - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
   - linuxnet.macvlan._attributes
   - linuxnet.macvlan._netns
