@@ -50,5 +50,12 @@ integration: venv stage
 molecule: venv stage
 	tests/tools/molecule.sh
 
+# The demo: builds a namespace lab (lmvd-*), runs the playbooks against it, proves it by pings.
+demo: deps venv stage
+	$(PY) playbooks/demo/demo.py
+
+demo-clean:
+	python3 playbooks/demo/demo.py --clean
+
 clean:
 	rm -rf build
