@@ -11,6 +11,6 @@ class ModuleDocFragment:
 options: {}
 requirements:
   - pyroute2 >= 0.9.1 (tested with 0.9.7) on the managed host.
-  - Linux with the C(macvlan) (and for O(kind=macvtap), C(macvtap)) kernel modules.
+  - Linux with the C(macvlan) (and for C(kind=macvtap), C(macvtap)) kernel modules.
   - root or C(CAP_NET_ADMIN) on the managed host.
 """
