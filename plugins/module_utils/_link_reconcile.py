@@ -27,8 +27,11 @@ class Outcome:
     end_state: dict | None
 
 
-def parent_facts(nl: Netlink, parent: str) -> dict:
-    """The resolved lower device of `parent` (same namespace as nl) and the MACs already on it."""
+def parent_facts(nl: Netlink, parent: str, parent_netnsid: int | None = None) -> dict:
+    """The resolved lower device of `parent` in nl's namespace and the MACs already on it.
+
+    parent_netnsid: the id under which the link's namespace knows nl's namespace, when
+    the link lives elsewhere (macvlan_netns); None when both share one namespace."""
     lower = nl.resolve_parent(parent)
     taken = {lower["mac_address"]: f"parent {lower['name']}"}
     for sibling in nl.macvlans_on(lower["ifindex"]):
@@ -36,10 +39,16 @@ def parent_facts(nl: Netlink, parent: str) -> dict:
     return {
         "parent": lower["name"],
         "parent_ifindex": lower["ifindex"],
-        "parent_netnsid": None,
+        "parent_netnsid": parent_netnsid,
         "parent_mtu": lower["mtu"],
+        "parent_where": nl.where,
         "taken_macs": taken,
     }
+
+
+def with_parent(desired: dict, facts: dict | None) -> dict:
+    """desired plus the resolved parent the planner compares against."""
+    return dict(desired, **{k: v for k, v in (facts or {}).items() if k not in ("taken_macs", "parent_where")})
 
 
 def generated_mac(desired: dict, policy: str, seed: str | None, netns_identity: str) -> str | None:
@@ -62,10 +71,12 @@ def _check_mac_free(plan: Plan, desired: dict, facts: dict, where: str) -> None:
     if not mac or desired.get("mode") == "passthru":
         return
     owner = facts.get("taken_macs", {}).get(mac)
-    if owner and owner != f"macvlan {desired['name']}":
+    # A same-named sibling is this very link only when it lives next to the parent.
+    is_this_link = owner == f"macvlan {desired['name']}" and facts.get("parent_where") == where
+    if owner and not is_this_link:
         raise MacvlanError(
-            f"mac_address {mac}: already used by {owner} on parent {facts['parent']} ({where}); "
-            "macvlans on one parent need distinct MACs"
+            f"mac_address {mac}: already used by {owner} on parent {facts['parent']} in {facts.get('parent_where', where)} "
+            f"(wanted for link {desired['name']} in {where}); macvlans on one parent need distinct MACs"
         )
 
 
@@ -118,7 +129,7 @@ def reconcile_link(
     observed = nl.read_link(name=desired["name"])
     _name_parent(observed, nl, facts)
     if facts:
-        desired = dict(desired, **{k: v for k, v in facts.items() if k != "taken_macs"})
+        desired = with_parent(desired, facts)
     plan = plan_link_changes(desired, observed, where)
     if facts and plan.changed:
         _check_mac_free(plan, desired, facts, where)

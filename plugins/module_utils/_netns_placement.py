@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import Outcome, _check_mac_free, reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import Outcome, _check_mac_free, parent_facts, reconcile_link, with_parent
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import MACVLAN_KINDS, Netlink, NetlinkError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists, netns_path
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import Plan, plan_link_changes
@@ -66,22 +66,6 @@ def open_netns_fd(netns: str | None) -> Iterator[int]:
         yield fd
     finally:
         os.close(fd)
-
-
-def remote_parent_facts(pnl: Netlink, parent: str, parent_netnsid: int | None) -> dict:
-    """The resolved lower device in the parent's namespace, as the target sees it:
-    its index over there and the id under which the target knows that namespace."""
-    lower = pnl.resolve_parent(parent)
-    taken = {lower["mac_address"]: f"parent {lower['name']} in {pnl.where}"}
-    for sibling in pnl.macvlans_on(lower["ifindex"]):
-        taken[sibling["mac_address"]] = f"macvlan {sibling['name']} in {pnl.where}"
-    return {
-        "parent": lower["name"],
-        "parent_ifindex": lower["ifindex"],
-        "parent_netnsid": parent_netnsid,
-        "parent_mtu": lower["mtu"],
-        "taken_macs": taken,
-    }
 
 
 def _describe_lower(state: dict, facts: dict, pnl: Netlink, tnl: Netlink) -> str:
@@ -136,7 +120,7 @@ def name_remote_parent(state: dict | None, pnl: Netlink, parent_netnsid: int | N
 
 def _predict_in_new_netns(desired: dict, facts: dict | None, where: str) -> Outcome:
     """Check mode for a namespace create_netns would create: the link would be new."""
-    full = dict(desired, **{k: v for k, v in (facts or {}).items() if k != "taken_macs"})
+    full = with_parent(desired, facts)
     plan = plan_link_changes(full, None, where)
     if facts:
         _check_mac_free(plan, full, facts, where)
@@ -164,7 +148,7 @@ def place_link(
         raise MacvlanError(f"parent_netns: {describe_netns(parent_netns)} does not exist")
 
     with Netlink(parent_netns) as pnl:
-        facts = remote_parent_facts(pnl, parent, None) if parent and present else None
+        facts = parent_facts(pnl, parent) if parent and present else None
         created_netns = False
         if not netns_exists(target):
             if check_mode:
