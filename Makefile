@@ -37,6 +37,9 @@ build: stage
 
 lint: stage
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline
+	# The README's examples, checked against the modules' real argument specs.
+	python3 tests/tools/readme_examples.py README.md build/readme-examples
+	cd build/readme-examples && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline readme_example_*.yml
 
 sanity: stage
 	tests/tools/sanity.sh

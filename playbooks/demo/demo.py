@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """One-command demo of linuxnet.macvlan on a fresh machine (`make demo`).
 
 Builds a lab of network namespaces (never touching the machine's own network), runs the
@@ -19,14 +18,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TOP = HERE.parents[1]
 VENV_BIN = TOP / ".venv" / "bin"
 LAN = "10.80.0"
-SHIM_ADDRESS = f"{LAN}.250/32"
+SHIM_IP = f"{LAN}.250"
+SHIM_ADDRESS = f"{SHIM_IP}/32"
 CONTAINER_RANGE = f"{LAN}.64/27"  # what the shim routes: static .65/.66 and the DHCP pool .80-.90
 INTERNET = "198.51.100.1"  # an address "beyond" the LAN router
 
@@ -149,7 +148,8 @@ class Demo:
 
     def playbook(self, name: str) -> None:
         print(f"  ansible-playbook playbooks/{name}")
-        result = self.sh(str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(TOP / "playbooks" / name), env=self.ansible_env(), check=False, timeout=600)
+        command = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(TOP / "playbooks" / name)]
+        result = self.sh(*command, env=self.ansible_env(), check=False, timeout=600)
         recap = [line for line in result.stdout.splitlines() if "dockerhost" in line and "ok=" in line]
         print(f"    {recap[-1].strip() if recap else result.stdout[-2000:]}")
         if result.returncode != 0:
@@ -160,8 +160,11 @@ class Demo:
         """One ad-hoc module run on the docker host; its result comes from the tree callback."""
         tree = self.workdir / "tree"
         shutil.rmtree(tree, ignore_errors=True)
-        env = dict(self.ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree", ANSIBLE_CALLBACK_TREE_DIR=str(tree))
-        result = self.sh(str(VENV_BIN / "ansible"), "dockerhost", "-i", str(self.inventory), "-m", f"linuxnet.macvlan.{module}", "-a", json.dumps(args), env=env, check=False)
+        env = dict(
+            self.ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree", ANSIBLE_CALLBACK_TREE_DIR=str(tree)
+        )
+        command = [str(VENV_BIN / "ansible"), "dockerhost", "-i", str(self.inventory), "-m", f"linuxnet.macvlan.{module}", "-a", json.dumps(args)]
+        result = self.sh(*command, env=env, check=False)
         try:
             return json.loads((tree / "dockerhost").read_text())
         except (OSError, ValueError):
@@ -218,7 +221,7 @@ class Demo:
         for name, ip in targets.items():
             self.expect(f"host -> {name} ({ip}) after the shim", self.ping("dockerhost", ip), True, rows)
         for name, ip in targets.items():
-            self.expect(f"{name} ({ip}) -> host shim {SHIM_ADDRESS.split('/')[0]}", self.ping(name, SHIM_ADDRESS.split("/")[0]), True, rows)
+            self.expect(f"{name} ({ip}) -> host shim {SHIM_IP}", self.ping(name, SHIM_IP), True, rows)
         self.expect("c1 -> c2", self.ping("c1", targets["c2"]), True, rows)
         self.expect("c2 -> c1", self.ping("c2", targets["c1"]), True, rows)
         self.expect("c1 -> c3", self.ping("c1", targets["c3"]), True, rows)
@@ -237,7 +240,8 @@ class Demo:
         rows = []
         for link in links:
             parent_ns = link["parent_netns"] if "parent_netns" in link else link.get("netns")
-            rows.append((link.get("netns") or host, link["name"], f"{link.get('parent')} ({parent_ns or host})", link["mode"], link["mac_address"], " ".join(link.get("addresses") or [])))
+            parent = f"{link.get('parent')} ({parent_ns or host})"
+            rows.append((link.get("netns") or host, link["name"], parent, link["mode"], link["mac_address"], " ".join(link.get("addresses") or [])))
         self.table(("namespace", "name", "parent (namespace)", "mode", "mac", "addresses"), rows)
         if len(links) != 4:
             self.failures.append(f"macvlan_info listed {len(links)} demo links, expected 4 (3 containers + shim)")
