@@ -45,6 +45,7 @@ IFF_PROMISC = 0x100
 IFF_ALLMULTI = 0x200
 RTPROT_KERNEL = 2
 RT_TABLE_MAIN = 254
+RT_SCOPE_LINK = 253
 BC_CUTOFF_DEFAULT = 1
 # Kernel releases that first understood these attributes (named in errors when ignored).
 ATTRIBUTE_KERNELS = {"bcqueuelen": "5.11", "bc_cutoff": "6.5", "flags nodst": "4.20", "mode source": "4.9"}
@@ -379,6 +380,9 @@ class Netlink:
             kw["dst"] = net.network_address.compressed
         if route.get("gateway"):
             kw["gateway"] = route["gateway"]
+        elif net.version == 4:
+            # An on-link route, as `ip route add NET dev LINK`, networkd and NetworkManager make it.
+            kw["scope"] = RT_SCOPE_LINK
         if route.get("metric") is not None:
             kw["priority"] = route["metric"]
         return kw

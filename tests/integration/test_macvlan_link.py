@@ -304,3 +304,11 @@ def test_a_failed_recreation_restores_the_previous_link(host_lab, modules):
     link = info(host_lab, h1, "mv0")
     assert link["linkinfo"]["info_data"]["mode"] == "bridge" and link["address"] == old["mac_address"]
     assert host_lab.addrs(h1, "mv0") == ["10.77.0.10/24"]
+
+
+def test_on_link_routes_have_link_scope_like_ip_route(host_lab, modules):
+    h1 = host_lab.ns("h1")
+    args = {"name": "mv0", "parent": "eth0", "netns": h1, "addresses": ["10.77.0.10/32"], "routes": [{"dst": "10.77.0.64/27"}]}
+    modules.four_steps(M, args, host_lab, [h1])
+    route = [r for r in host_lab.routes(h1, "mv0") if r["dst"] == "10.77.0.64/27"]
+    assert route and route[0].get("scope") == "link" and "gateway" not in route[0]
