@@ -11,7 +11,7 @@ export ANSIBLE_LOCAL_TEMP := $(CURDIR)/build/tmp
 export ANSIBLE_FORCE_COLOR := 0
 PYTEST_WORKERS ?= 2
 
-.PHONY: test deps venv stage lint sanity units integration molecule build demo demo-clean clean
+.PHONY: test deps venv stage lint sanity units integration molecule build demo demo-clean bench clean
 
 test: deps venv stage build lint sanity units integration molecule
 	@echo "make test: all checks passed"
@@ -59,6 +59,10 @@ demo: deps venv stage
 
 demo-clean:
 	python3 playbooks/demo/demo.py --clean
+
+# Benchmarks against iproute2 (not part of `make test`; see benchmarks/README.md).
+bench: deps venv stage
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf build
