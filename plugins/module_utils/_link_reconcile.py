@@ -33,22 +33,29 @@ def parent_facts(nl: Netlink, parent: str, parent_netnsid: int | None = None) ->
     parent_netnsid: the id under which the link's namespace knows nl's namespace, when
     the link lives elsewhere (macvlan_netns); None when both share one namespace."""
     lower = nl.resolve_parent(parent)
-    taken = {lower["mac_address"]: f"parent {lower['name']}"}
-    for sibling in nl.macvlans_on(lower["ifindex"]):
-        taken[sibling["mac_address"]] = f"macvlan {sibling['name']}"
+
+    def mac_owner(mac: str) -> str | None:
+        # Listing the siblings is a full link dump: done only when a MAC is about to be set.
+        if mac == lower["mac_address"]:
+            return f"parent {lower['name']}"
+        for sibling in nl.macvlans_on(lower["ifindex"]):
+            if sibling["mac_address"] == mac:
+                return f"macvlan {sibling['name']}"
+        return None
+
     return {
         "parent": lower["name"],
         "parent_ifindex": lower["ifindex"],
         "parent_netnsid": parent_netnsid,
         "parent_mtu": lower["mtu"],
         "parent_where": nl.where,
-        "taken_macs": taken,
+        "mac_owner": mac_owner,
     }
 
 
 def with_parent(desired: dict, facts: dict | None) -> dict:
     """desired plus the resolved parent the planner compares against."""
-    return dict(desired, **{k: v for k, v in (facts or {}).items() if k not in ("taken_macs", "parent_where")})
+    return dict(desired, **{k: v for k, v in (facts or {}).items() if k not in ("mac_owner", "parent_where")})
 
 
 def generated_mac(desired: dict, policy: str, seed: str | None, netns_identity: str) -> str | None:
@@ -70,7 +77,7 @@ def _check_mac_free(plan: Plan, desired: dict, facts: dict, where: str) -> None:
             mac = args["mac_address"]
     if not mac or desired.get("mode") == "passthru":
         return
-    owner = facts.get("taken_macs", {}).get(mac)
+    owner = facts["mac_owner"](mac) if "mac_owner" in facts else None
     # A same-named sibling is this very link only when it lives next to the parent.
     is_this_link = owner == f"macvlan {desired['name']}" and facts.get("parent_where") == where
     if owner and not is_this_link:
@@ -105,15 +112,11 @@ def _restore_flushed_routes(applier: LinkApplier, desired: dict, state: dict) ->
 def _name_parent(state: dict | None, nl: Netlink, facts: dict | None) -> None:
     if not state:
         return
-    nl.fill_parent_names([state])
     # The index alone is not enough: a lower device in another namespace may share it.
-    if (
-        facts
-        and state.get("parent") is None
-        and state.get("parent_ifindex") == facts["parent_ifindex"]
-        and state.get("parent_netnsid") == facts.get("parent_netnsid")
-    ):
-        state["parent"] = facts["parent"]
+    if facts and (state.get("parent_ifindex"), state.get("parent_netnsid")) == (facts["parent_ifindex"], facts.get("parent_netnsid")):
+        state["parent"] = facts["parent"]  # already resolved: no second lookup
+        return
+    nl.fill_parent_names([state])
 
 
 def reconcile_link(
