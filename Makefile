@@ -36,6 +36,7 @@ build: stage
 	$(VENV)/bin/ansible-doc -l linuxnet.macvlan
 
 lint: stage
+	$(VENV)/bin/antsibull-changelog lint
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline
 	# The README's examples, checked against the modules' real argument specs.
 	python3 tests/tools/readme_examples.py README.md build/readme-examples
