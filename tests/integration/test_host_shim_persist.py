@@ -172,7 +172,7 @@ def expect_golden(shim_lab: ShimLab, name: str) -> None:
 
 
 def golden_file(name: str, suffix: str) -> Path:
-    [path] = [p for p in (GOLDEN / name).rglob(f"*{suffix}")]
+    [path] = list((GOLDEN / name).rglob(f"*{suffix}"))
     return path
 
 
