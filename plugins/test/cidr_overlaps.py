@@ -21,8 +21,11 @@ options:
     type: str
     required: true
   other:
-    description: The other network or address.
-    type: str
+    description:
+      - The other network or address, or a list of them.
+      - With a list, true when O(_input) overlaps any of them; this lets a check over two lists run without a
+        loop.
+    type: raw
     required: true
 """
 
@@ -35,11 +38,15 @@ EXAMPLES = r"""
 - name: Routed ranges that contain the host's address
   ansible.builtin.debug:
     msg: "{{ ['192.168.1.0/24', '10.0.0.0/8'] | select('linuxnet.macvlan.cidr_overlaps', '192.168.1.10') }}"
+
+- name: Shim addresses that lie inside any routed range
+  ansible.builtin.debug:
+    msg: "{{ ['192.168.1.250/32', '192.168.1.200/32'] | select('linuxnet.macvlan.cidr_overlaps', ['192.168.1.192/29', '10.0.0.0/8']) }}"
 """
 
 RETURN = r"""
 _value:
-  description: Whether the two overlap.
+  description: Whether the two overlap (with a list, whether O(_input) overlaps any of its entries).
   type: bool
 """
 
@@ -55,9 +62,11 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise AnsibleError(f"cidr_overlaps: {value!r} is not an IP address or network") from exc
 
 
-def cidr_overlaps(value: str, other: str) -> bool:
-    first, second = _network(value), _network(other)
-    return first.version == second.version and first.overlaps(second)
+def cidr_overlaps(value: str, other: str | list[str]) -> bool:
+    first = _network(value)
+    # Ansible hands lists over as its own list types; anything that is not a string is a sequence.
+    others = [other] if isinstance(other, str) else other
+    return any(first.version == second.version and first.overlaps(second) for second in map(_network, others))
 
 
 class TestModule:
