@@ -11,6 +11,7 @@ import pytest
 
 from lab import Lab, list_netns, sh, sweep_stale
 from modrun import ModuleRunner
+from shim_lab import ShimLab, stage_collection
 
 
 def _root_links() -> list[tuple]:
@@ -61,6 +62,18 @@ def host_lab(lab):
 @pytest.fixture(scope="session")
 def modules():
     return ModuleRunner()
+
+
+@pytest.fixture(scope="session")
+def staged(tmp_path_factory):
+    """One staged copy of the collection per session, for ansible-playbook."""
+    return stage_collection(tmp_path_factory.mktemp("stage"))
+
+
+@pytest.fixture
+def shim_lab(host_lab, staged, tmp_path) -> ShimLab:
+    """host_lab's h1 with two macvlan containers, driven by the host_shim role."""
+    return ShimLab(host_lab, staged, tmp_path)
 
 
 def pytest_configure(config):
