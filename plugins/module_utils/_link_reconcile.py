@@ -35,12 +35,13 @@ def parent_facts(nl: Netlink, parent: str, parent_netnsid: int | None = None) ->
     lower = nl.resolve_parent(parent)
 
     def mac_owner(mac: str) -> str | None:
-        # Listing the siblings is a full link dump: done only when a MAC is about to be set.
+        # Listing the siblings is a link dump (of macvlans and macvtaps only, where the kernel
+        # filters by kind): done only when a MAC is about to be set.
         if mac == lower["mac_address"]:
             return f"parent {lower['name']}"
         for sibling in nl.macvlans_on(lower["ifindex"]):
             if sibling["mac_address"] == mac:
-                return f"macvlan {sibling['name']}"
+                return f"{sibling['kind']} {sibling['name']}"
         return None
 
     return {

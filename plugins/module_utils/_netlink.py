@@ -178,8 +178,19 @@ class Netlink:
         return self._normalise(msg, with_ip)
 
     def dump_links(self, kinds: tuple[str, ...] | None = None, with_ip: bool = True) -> list[dict]:
+        if kinds is None or not self.strict:
+            messages = list(self.ipr.link("dump"))
+        else:
+            # A strict dump carrying IFLA_INFO_KIND is filtered by the kernel (as `ip link show type
+            # macvlan`): only links of these kinds are sent and decoded, not every veth and bridge of a
+            # container host. One dump per kind; sorted back into ifindex order below.
+            messages = [
+                msg
+                for kind in kinds
+                for msg in self.ipr.link("dump", IFLA_LINKINFO={"attrs": [("IFLA_INFO_KIND", kind)]}, **self._kernel_filter())
+            ]
         result = []
-        for msg in self.ipr.link("dump"):
+        for msg in sorted(messages, key=lambda m: m["index"]):
             state = self._normalise(msg, with_ip=False)
             if kinds is None or state["kind"] in kinds:
                 result.append(state)

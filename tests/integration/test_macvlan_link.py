@@ -279,6 +279,13 @@ def test_a_mac_already_on_the_parent_is_refused(host_lab, modules):
     parent_mac = host_lab.link(h1, "eth0")["address"]
     failed = modules.fails(M, {"name": "mv1", "parent": "eth0", "netns": h1, "mac_address": parent_mac})
     assert "already used by parent eth0" in failed["msg"]
+    # Siblings come from a kernel-filtered dump of macvlans and macvtaps: other kinds on the host
+    # (a veth pair here) are not sent, a macvtap sibling is found and named as one.
+    host_lab.run(h1, "ip", "link", "add", "vx0", "type", "veth", "peer", "name", "vy0")
+    host_lab.run(h1, "ip", "link", "add", "link", "eth0", "name", "tap0", "type", "macvtap", "mode", "bridge")
+    tap_mac = host_lab.link(h1, "tap0")["address"]
+    failed = modules.fails(M, {"name": "mv1", "parent": "eth0", "netns": h1, "mac_address": tap_mac})
+    assert "already used by macvtap tap0 on parent eth0" in failed["msg"]
     assert host_lab.link(h1, "mv1") is None
 
 
