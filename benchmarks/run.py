@@ -41,7 +41,8 @@ PYROUTE2_IMPORT_SNIPPET = (
     "sys.path.insert(0, {stage!r})\n"
     "t = time.perf_counter()\n"
     "from ansible_collections.linuxnet.macvlan.plugins.module_utils import _netlink\n"
-    "assert _netlink.HAS_PYROUTE2\n"
+    "from ansible_collections.linuxnet.macvlan.plugins.module_utils import _pyroute2\n"
+    "assert _pyroute2.HAS_PYROUTE2\n"
     "print(time.perf_counter() - t)\n"
 )
 # For comparison: pyroute2 imported as a package (its __init__ loads every socket class).
@@ -337,25 +338,28 @@ def backend_profile(b: Bench, ns: str, count: int, sample: int) -> dict:
     script = f"""
 import json, sys, time
 sys.path.insert(0, {str(b.stage)!r})
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink, MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import parent_facts, reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec
 names = [f"mvb{{i}}" for i in range({count})]
 out = {{}}
 with Netlink({ns!r}) as nl:
     calls = {{}}
     for kind in ("link", "addr", "route"):
-        real = getattr(nl.ipr, kind)
+        real = getattr(nl.rt, kind)
         def wrapper(cmd, *a, _real=real, _kind=kind, **kw):
             key = f"{{_kind}} {{cmd}}"
             calls[key] = calls.get(key, 0) + 1
             return _real(cmd, *a, **kw)
-        setattr(nl.ipr, kind, wrapper)
+        setattr(nl.rt, kind, wrapper)
     parent = nl.read_link(name="eth0", with_ip=False)
     t = time.perf_counter()
     for name in names:
-        index = nl.create_macvlan({{"name": name, "kind": "macvlan", "parent_ifindex": parent["ifindex"], "mode": "bridge"}})
-        nl.set_link(index, up=True)
+        nl.create_macvlan(LinkSpec(name, "macvlan", "eth0", parent.ifindex, "bridge", None, None, None, None, None, [], [], [], True))
+        nl.set_link(nl.ifindex_of(name), {{"up": True}})
     out["create_s"] = time.perf_counter() - t
     t = time.perf_counter()
     dumped = nl.dump_links(MACVLAN_KINDS, with_ip=False)
@@ -363,9 +367,8 @@ with Netlink({ns!r}) as nl:
     out["dumped"] = len(dumped)
     params = {{k: v.get("default") for k, v in LINK_ARGUMENT_SPEC.items()}}
     def noop(name):
-        desired = desired_from_params(dict(params, name=name, parent="eth0", mode="bridge"), nl.where)
-        desired["generated_mac"] = None
-        outcome = reconcile_link(nl, desired, parent_facts(nl, "eth0"), True)
+        desired = desired_link(dict(params, name=name, parent="eth0", mode="bridge", mac_address_policy="random"), {ns!r}, None)
+        outcome = reconcile_link(Placement(link_nl=nl, parent_nl=nl), desired, True)
         assert not outcome.plan.changed, outcome.plan
     calls.clear()
     t = time.perf_counter()
@@ -376,7 +379,7 @@ with Netlink({ns!r}) as nl:
     nl.read_link(name=names[-1])
     out["read_link_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    nl.macvlans_on(parent["ifindex"])
+    nl.siblings_of(parent.ifindex)
     out["macvlans_on_s"] = time.perf_counter() - t
     # Each no-op dumps every link and route, so all N of them is quadratic: time a sample, scale.
     checked = names[-{sample}:]
@@ -387,17 +390,17 @@ with Netlink({ns!r}) as nl:
     out["all_noop_timed"] = len(checked)
     t = time.perf_counter()
     for state in dumped:
-        nl.delete_link(state["ifindex"])
+        nl.delete_link(state.ifindex)
     out["delete_s"] = time.perf_counter() - t
     # The many-links design's create: one RTM_NEWLINK per link that also brings it up, and no
     # lookup of the new ifindex (today: add, get by name, set up).
     t = time.perf_counter()
     for name in names:
-        nl.ipr.link("add", ifname=name, kind="macvlan", link=parent["ifindex"], macvlan_mode="bridge", state="up")
+        nl.rt.link("add", ifname=name, kind="macvlan", link=parent.ifindex, macvlan_mode="bridge", state="up")
     out["create_one_request_s"] = time.perf_counter() - t
-    out["created_up"] = sum(1 for state in nl.dump_links(MACVLAN_KINDS, with_ip=False) if state["up"])
+    out["created_up"] = sum(1 for state in nl.dump_links(MACVLAN_KINDS, with_ip=False) if state.up)
     for state in nl.dump_links(MACVLAN_KINDS, with_ip=False):
-        nl.delete_link(state["ifindex"])
+        nl.delete_link(state.ifindex)
 print(json.dumps(out))
 """
     return json.loads(timed([PY, "-c", script])["stdout"])

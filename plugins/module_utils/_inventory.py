@@ -16,11 +16,8 @@ and the index then finds the parent there: by name and namespace, never by index
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import describe_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import MACVLAN_KINDS
-
-# Parent key: (namespace label, ifindex in that namespace).
-ParentKey = tuple
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_result
 
 
 def _sort_key(netns: str | None, name: str | None) -> tuple:
@@ -91,16 +88,16 @@ def select_links(views: list[dict], resolved: dict, scope: list, name: str | Non
     return sorted(selected, key=lambda item: _sort_key(item[0], item[1]["name"]))
 
 
-def describe_info_link(label: str | None, state: dict, where: tuple | None) -> dict:
+def info_link_result(label: str | None, state: dict, where: tuple | None) -> dict:
     """macvlan_link's `link` shape, plus `parent_netns` when the parent lives in another
     namespace that could be named (None there means the namespace Ansible runs in)."""
-    entry = describe_link(state, label)
+    entry = link_result(state, label)
     if state.get("parent_netnsid") is not None and where is not None:
         entry["parent_netns"] = where[0]
     return entry
 
 
-def describe_parent(label: str | None, state: dict, usage: dict, facts: dict) -> dict:
+def parent_result(label: str | None, state: dict, usage: dict, facts: dict) -> dict:
     return {
         "name": state["name"],
         "netns": label,

@@ -13,22 +13,22 @@ namespace the user named in `netns` must exist: its absence is an error.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS, NETNS_RUN_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._host_facts import nic_facts
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory import (
-    describe_info_link,
-    describe_parent,
+    info_link_result,
     parent_usage,
+    parent_result,
     parents_of,
     resolve_parents,
     select_links,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import MACVLAN_KINDS, Netlink, NetlinkError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import NETNS_RUN_DIR, describe_netns, netns_path
-
-CURRENT_NETNS_FILE = "/proc/self/ns/net"
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_file
 
 
 def named_netns(run_dir: str = NETNS_RUN_DIR) -> list[str]:
@@ -59,20 +59,20 @@ class NamespaceScan:
         """Pin and open a namespace; skip one that vanished, or is another label's namespace.
 
         Opening or reading a namespace that vanished or is not a namespace raises
-        MacvlanError, OSError or NetlinkError; pyroute2 opens it in a forked child, which
+        MacvlanError (the backend's KernelRefusal among them) or OSError; pyroute2 opens it in a forked child, which
         reports some failures as RuntimeError."""
         if label in self.sockets:
             return
         if required:
             nl = Netlink(label)  # a missing namespace the user named: Netlink's own clear error
             try:
-                fd = os.open(netns_path(label) or CURRENT_NETNS_FILE, os.O_RDONLY)
+                fd = os.open(netns_file(label), os.O_RDONLY)
             except OSError as exc:
                 nl.close()
                 raise MacvlanError(f"{describe_netns(label)} vanished while it was being opened: {_reason(exc)}") from exc
         else:
             try:
-                fd = os.open(netns_path(label) or CURRENT_NETNS_FILE, os.O_RDONLY)
+                fd = os.open(netns_file(label), os.O_RDONLY)
             except OSError as exc:
                 self.warnings.append(f"{describe_netns(label)} vanished while namespaces were listed; skipped ({_reason(exc)})")
                 return
@@ -88,7 +88,7 @@ class NamespaceScan:
         if nl is None:
             try:
                 nl = Netlink(None) if label is None else Netlink(f"/proc/self/fd/{fd}")
-            except (MacvlanError, OSError, NetlinkError, RuntimeError) as exc:
+            except (MacvlanError, OSError, RuntimeError) as exc:
                 os.close(fd)
                 self.warnings.append(f"{describe_netns(label)} could not be opened (not a namespace, or gone); skipped ({_reason(exc)})")
                 return
@@ -98,8 +98,9 @@ class NamespaceScan:
 
     def read_view(self, label: str | None, required: bool) -> dict | None:
         try:
-            links = self.sockets[label].dump_links(with_ip=False)
-        except (MacvlanError, OSError, NetlinkError, RuntimeError) as exc:
+            # The pure assembly in _inventory works on plain dicts.
+            links = [dataclasses.asdict(link) for link in self.sockets[label].dump_links(with_ip=False)]
+        except (MacvlanError, OSError, RuntimeError) as exc:
             if required:
                 raise MacvlanError(f"reading the links of {describe_netns(label)}: {_reason(exc)}") from exc
             self.warnings.append(f"{describe_netns(label)} could not be read; skipped ({_reason(exc)})")
@@ -114,7 +115,7 @@ class NamespaceScan:
                 continue
             try:
                 nsid = self.sockets[label].peer_nsid(self._pin_path(other))
-            except (MacvlanError, OSError, NetlinkError, RuntimeError):
+            except (MacvlanError, OSError, RuntimeError):
                 nsid = None
             if nsid is not None:
                 result[other] = nsid
@@ -123,7 +124,7 @@ class NamespaceScan:
     def nic_facts(self, label: str | None, state: dict, root: str) -> dict:
         try:
             bus, device = self.sockets[label].bus_device(state["ifindex"])
-        except (MacvlanError, OSError, NetlinkError, RuntimeError):
+        except (MacvlanError, OSError, RuntimeError):
             bus, device = None, None
         return nic_facts(root, state["name"], state["ifindex"], state.get("mac_address"), state.get("kind"), bus, device)
 
@@ -175,9 +176,9 @@ def collect_inventory(
             nl = scan.sockets[label]
             state["addresses"] = nl.read_addresses(state["ifindex"])
             state["routes"] = nl.read_routes(state["ifindex"])
-            links.append(describe_info_link(label, state, where))
+            links.append(info_link_result(label, state, where))
         parents = [
-            describe_parent(label, state, usage.get((label, state["ifindex"]), {}), scan.nic_facts(label, state, root))
+            parent_result(label, state, usage.get((label, state["ifindex"]), {}), scan.nic_facts(label, state, root))
             for label, state in parents_of(selected)
         ]
         return {

@@ -1,139 +1,160 @@
 # Copyright (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Carry out a planner's actions through the backend, leaving no half-built link behind.
+"""Carry out a plan's actions through the backend, leaving no half-built link behind.
 
-Kept apart from the planner (pure) and the backend (single kernel calls): this is the
-only place that knows how actions map to backend calls and how to roll back.
+STEPS is the one table that maps each action to its backend call and to the words that
+name it in messages. When a step fails, the applier runs the undo the planner attached to
+each step already done, newest first: a created link is deleted again, a replaced link is
+put back, a live change is reverted.
 """
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink, NetlinkError, errno_name
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import Plan, creation_actions, creation_spec_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Action, LinkSpec, Op, Plan
 
-# Why the kernel said no, in words a user can act on.
-ERRNO_HINTS = {
-    errno.EBUSY: "the device is busy",
-    errno.EADDRINUSE: "the MAC address is already in use on the parent (by the parent itself or another macvlan)",
-    errno.EOPNOTSUPP: "the running kernel has no macvlan/macvtap support (module not built or not loadable)",
-    errno.EEXIST: "it already exists",
-    errno.ENETUNREACH: "the gateway is not reachable through this link (does it have an address in that subnet?)",
-    errno.ENETDOWN: "the link is down (routes through a gateway need an up link)",
-    errno.ERANGE: "the value is out of the range the kernel accepts",
-    errno.EPERM: "permission denied (root or CAP_NET_ADMIN is needed)",
+
+@dataclass
+class Placement:
+    """Where one link lives and where its parent lives (one socket for both in macvlan_link).
+
+    Links are created through the parent's socket; into_netns_fd puts them straight into the
+    link's namespace when that is another one, so no temporary name is ever visible."""
+
+    link_nl: Any  # Netlink in the link's namespace
+    parent_nl: Any  # Netlink in the parent's namespace
+    parent_netns: str | None = None
+    shared: bool = True  # link and parent live in one namespace
+    into_netns_fd: int | None = None
+
+    def peer_nsid(self) -> int | None:
+        """The id under which the link's namespace knows the parent's (asked afresh: a link
+        created across namespaces gives the pair an id only then)."""
+        return None if self.shared else self.link_nl.peer_nsid(self.parent_netns)
+
+
+def _changes(changes: dict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in changes.items())
+
+
+def _route(route: dict) -> str:
+    via = f" via {route['gateway']}" if route.get("gateway") else ""
+    return f"route {route['dst']}{via}"
+
+
+@dataclass(frozen=True)
+class Step:
+    run: Callable[[LinkApplier, Any], None]
+    describe: Callable[[Any, str], str]
+
+
+STEPS: dict[Op, Step] = {
+    Op.CREATE: Step(
+        lambda a, spec: a.create(spec),
+        lambda spec, name: f"creating {spec.kind} {name} (mode {spec.mode}) on parent {spec.parent}",
+    ),
+    Op.DELETE: Step(lambda a, ifindex: a.delete(ifindex), lambda _arg, name: f"deleting {name}"),
+    Op.SET_INFO_DATA: Step(
+        lambda a, changes: a.nl.set_info_data(a.ifindex, a.kind, changes),
+        lambda changes, name: f"setting {_changes(changes)} on {name}",
+    ),
+    Op.SET_SOURCE_MACS: Step(
+        lambda a, macs: a.nl.set_source_macs(a.ifindex, a.kind, macs),
+        lambda _macs, name: f"setting source_macs on {name}",
+    ),
+    Op.SET_LINK: Step(
+        lambda a, changes: a.nl.set_link(a.ifindex, changes),
+        lambda changes, name: f"setting {_changes(changes)} on {name}",
+    ),
+    Op.ADD_ADDRESS: Step(lambda a, cidr: a.nl.add_address(a.ifindex, cidr), lambda cidr, name: f"adding address {cidr} on {name}"),
+    Op.DEL_ADDRESS: Step(lambda a, cidr: a.nl.del_address(a.ifindex, cidr), lambda cidr, name: f"removing address {cidr} on {name}"),
+    Op.ADD_ROUTE: Step(lambda a, route: a.nl.add_route(a.ifindex, route), lambda route, name: f"adding {_route(route)} on {name}"),
+    Op.DEL_ROUTE: Step(lambda a, route: a.nl.del_route(a.ifindex, route), lambda route, name: f"removing {_route(route)} on {name}"),
+    Op.RESTORE_ROUTE: Step(
+        lambda a, route: a.nl.replace_route(a.ifindex, route),
+        lambda route, name: f"restoring {_route(route)} on {name} (the kernel flushed it with a removed address)",
+    ),
 }
 
 
-PASSTHRU_BUSY = "the parent is busy: a passthru link needs the parent to itself, and it already has macvlans or a passthru link"
-
-
-def explain(exc: NetlinkError, op: str = "", args: dict | None = None) -> str:
-    code = getattr(exc, "code", 0)
-    if op == "create" and (args or {}).get("mode") == "passthru" and code in (errno.EINVAL, errno.EBUSY):
-        # The kernel says EINVAL when the parent already has macvlans, EBUSY for a second passthru.
-        return f"{PASSTHRU_BUSY} [{errno_name(exc)}]"
-    hint = ERRNO_HINTS.get(code)
-    return f"{hint} [{errno_name(exc)}]" if hint else f"the kernel refused: {errno_name(exc)}"
-
-
-def describe_action(op: str, args: dict, name: str) -> str:
-    if op == "create":
-        return f"creating {args['kind']} {name} (mode {args['mode']}) on parent {args.get('parent')}"
-    if op == "delete":
-        return f"deleting {name}"
-    if op == "set_info_data":
-        return f"setting {', '.join(f'{k}={v}' for k, v in args['changes'].items())} on {name}"
-    if op == "set_source_macs":
-        return f"setting source_macs on {name}"
-    if op == "set_link":
-        return f"setting {', '.join(f'{k}={v}' for k, v in args.items())} on {name}"
-    if op in ("add_address", "del_address"):
-        return f"{'adding' if op == 'add_address' else 'removing'} address {args['cidr']} on {name}"
-    route = args["route"]
-    via = f" via {route['gateway']}" if route.get("gateway") else ""
-    return f"{'adding' if op == 'add_route' else 'removing'} route {route['dst']}{via} on {name}"
+def describe_action(action: Action, name: str) -> str:
+    return STEPS[action.op].describe(action.arg, name)
 
 
 class LinkApplier:
-    """Applies one plan to one link in one namespace.
+    """Applies one plan to one link, remembering what it did so that it can be undone."""
 
-    `create` may be replaced (macvlan_netns creates on the parent's side and moves the
-    link); it returns the new link's ifindex in this namespace."""
-
-    def __init__(self, nl: Netlink, name: str, kind: str, ifindex: int | None, create: Callable[[dict], int] | None = None):
-        self.nl = nl
+    def __init__(self, place: Placement, name: str, kind: str | None, ifindex: int | None):
+        self.place = place
+        self.nl = place.link_nl
         self.name = name
         self.kind = kind
         self.ifindex = ifindex
-        self.create = create or nl.create_macvlan
+        self.done: list[Action] = []
 
-    def _step(self, op: str, args: dict) -> None:
+    def create(self, spec: LinkSpec) -> None:
+        self.place.parent_nl.create_macvlan(spec, self.place.into_netns_fd)
+        self.ifindex = self.nl.ifindex_of(spec.name)
+        self.kind = spec.kind
+        if self.ifindex is None:
+            raise MacvlanError(f"{spec.kind} {spec.name} did not appear in {self.nl.where} after it was created")
+
+    def delete(self, ifindex: int) -> None:
+        self.nl.delete_link(ifindex)
+        self.ifindex = None
+
+    def _run(self, action: Action) -> None:
+        """One step; a kernel refusal becomes a message naming the step, the link and the namespace."""
         try:
-            self._call(op, args)
-        except NetlinkError as exc:
-            # Removing an address also flushes routes through it: already gone is done.
-            if op in ("del_route", "del_address") and exc.code in (errno.ESRCH, errno.EADDRNOTAVAIL):
-                return
-            raise
+            STEPS[action.op].run(self, action.arg)
+        except KernelRefusal as exc:
+            creating_passthru = action.op is Op.CREATE and action.arg.mode == "passthru"
+            raise MacvlanError(f"{describe_action(action, self.name)} in {self.nl.where}: {exc.reason(creating_passthru)}") from exc
 
-    def _call(self, op: str, args: dict) -> None:
-        nl = self.nl
-        if op == "create":
-            self.ifindex = self.create(args)
-            self.kind = args["kind"]
-        elif op == "delete":
-            nl.delete_link(args["ifindex"])
-            self.ifindex = None
-        elif op == "set_info_data":
-            nl.set_info_data(self.ifindex, self.kind, args["changes"])
-        elif op == "set_source_macs":
-            nl.set_source_macs(self.ifindex, self.kind, args["macs"])
-        elif op == "set_link":
-            nl.set_link(self.ifindex, **args)
-        elif op == "add_address":
-            nl.add_address(self.ifindex, args["cidr"])
-        elif op == "del_address":
-            nl.del_address(self.ifindex, args["cidr"])
-        elif op == "add_route":
-            nl.add_route(self.ifindex, args["route"])
-        elif op == "del_route":
-            nl.del_route(self.ifindex, args["route"])
-        else:  # pragma: no cover - the planner emits only the operations above
-            raise ValueError(op)
-
-    def apply(self, plan: Plan, replaced: dict | None = None) -> None:
-        """Run the actions in order. If this run created the link and a later step fails,
-        delete it again; if it had deleted a link to re-create it, put the old one back."""
-        touched = False  # created a link, or deleted the one being replaced
-        try:
-            for op, args in plan.actions:
-                try:
-                    self._step(op, args)
-                except NetlinkError as exc:
-                    raise MacvlanError(f"{describe_action(op, args, self.name)} in {self.nl.where}: {explain(exc, op, args)}") from exc
-                touched = touched or op in ("create", "delete")
-        except MacvlanError as failure:
-            if touched:
-                self._rollback(failure, replaced)
-            raise
-
-    def _rollback(self, failure: MacvlanError, replaced: dict | None) -> None:
-        if self.ifindex is not None:
+    def apply(self, plan: Plan) -> None:
+        """Run the actions in order; on failure undo what was done and raise."""
+        for action in plan.actions:
             try:
-                self.nl.delete_link(self.ifindex)
-            except NetlinkError:
-                pass
-            self.ifindex = None
-        if replaced is None:
-            return
-        # A re-creation failed half way: restore the link as it was before this run.
-        try:
-            for op, args in creation_actions(creation_spec_of(replaced)):
-                self._step(op, args)
-        except NetlinkError as exc:
-            failure.args = (f"{failure.args[0]}; restoring the previous link also failed: {explain(exc)}",)
+                self._run(action)
+            except MacvlanError as failure:
+                self.undo(plan, failure)
+                raise
+            self.done.append(action)
+
+    def undo(self, plan: Plan, failure: MacvlanError) -> None:
+        """Put the link back as it was before this run, and add to `failure` what undo did."""
+        done, self.done = self.done, []
+        notes, problems = [], []
+        created = next((i for i, action in enumerate(done) if action.op is Op.CREATE), None)
+        if created is not None:
+            # Every later step touched the new link: deleting it undoes them all.
+            done = done[:created]
+            if self.ifindex is not None:
+                try:
+                    self.delete(self.ifindex)
+                    notes.append(f"the new link {self.name} was removed again")
+                except MacvlanError as exc:
+                    problems.append(f"removing the new link: {exc}")
+        for action in reversed(done):
+            if action.op is Op.DELETE and plan.restore_impossible:
+                problems.append(f"the previous link could not be restored: {plan.restore_impossible}")
+                continue
+            try:
+                for step in action.undo:
+                    self._run(step)
+            except MacvlanError as exc:
+                problems.append(str(exc))
+            else:
+                if action.op is Op.DELETE:
+                    notes.append(f"the previous link {self.name} was restored")
+        if problems:
+            notes.append(f"undoing it also failed: {'; '.join(problems)}")
+        elif done and created is None:
+            notes.append(f"the changes to {self.name} were undone")
+        if notes:
+            failure.args = (f"{failure.args[0]} ({'; '.join(notes)})",)

@@ -1,14 +1,18 @@
 # Copyright (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Options shared by macvlan_link and macvlan_netns: the argument spec (data) and the
-translation of module parameters into the planner's normalised `desired` dict (pure)."""
+"""Options shared by the link modules: the argument spec (data) and the one translation of
+module parameters into the planner's DesiredLink (pure, but for reading /etc/machine-id)."""
 
 from __future__ import annotations
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import read_machine_id, stable_mac
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import (
     normalize_addresses,
+    normalize_cidr,
     normalize_mac,
     normalize_routes,
     validate_ifname,
@@ -43,32 +47,58 @@ LINK_ARGUMENT_SPEC: dict = {
 }
 
 
-def desired_from_params(params: dict, where: str) -> dict:
-    """Validate and normalise; None keeps meaning "don't care"."""
-    desired = {
-        "name": validate_ifname(params["name"], where),
-        "state": params["state"],
-        "kind": params["kind"],
-        "mode": params.get("mode"),
-        "mtu": params.get("mtu"),
-        "up": params.get("up"),
-        "flags": sorted(set(params["flags"])) if params.get("flags") is not None else None,
-        "bcqueuelen": params.get("bcqueuelen"),
-        "bc_cutoff": params.get("bc_cutoff"),
-        "recreate": params["recreate"],
-        "mac_address": normalize_mac(params["mac_address"]) if params.get("mac_address") else None,
-        "source_macs": None,
-        "addresses": normalize_addresses(params.get("addresses")),
-        "routes": normalize_routes(params.get("routes")),
-    }
+def container_mac_identity(netns: str, addresses: list[str] | None) -> str | None:
+    """The namespace part of a stable MAC in macvlan_netns (None: no stable identity, random MAC).
+
+    A named namespace is identified by its name. A pid or a path has no identity that
+    survives the container, so the first configured address stands in for it; a CIDR
+    always contains '/', which a namespace name never does, so the two cannot collide."""
+    if is_named(netns):
+        return netns
+    if addresses:
+        return normalize_cidr(addresses[0])
+    return None
+
+
+def desired_link(params: dict, netns: str | None, mac_identity: str | None) -> DesiredLink:
+    """Validate and normalise the module options into the one DesiredLink of this run.
+
+    None keeps meaning "don't care". mac_identity: the namespace part of the stable MAC
+    (None: the namespace has none, so a new link gets a random MAC)."""
+    where = describe_netns(netns)
+    name = validate_ifname(params["name"], where)
     if params.get("parent") is not None:
         validate_ifname(params["parent"], where, option="parent")
+    mac_address = normalize_mac(params["mac_address"]) if params.get("mac_address") else None
+    source_macs = None
     if params.get("source_macs") is not None:
-        desired["source_macs"] = sorted({normalize_mac(m, "source_macs") for m in params["source_macs"]})
-    if desired["mtu"] is not None and not 68 <= desired["mtu"] <= 65535:
-        raise MacvlanError(f"mtu={desired['mtu']}: an Ethernet MTU must be between 68 and 65535 (link {desired['name']} in {where})")
-    for option in ("bcqueuelen", "bc_cutoff"):
-        value = desired[option]
-        if value is not None and not (0 <= value <= 0xFFFFFFFF if option == "bcqueuelen" else -1 <= value <= 0x7FFFFFFF):
-            raise MacvlanError(f"{option}={value}: out of range (link {desired['name']} in {where})")
-    return desired
+        source_macs = sorted({normalize_mac(m, "source_macs") for m in params["source_macs"]})
+    for option, low, high in (("bcqueuelen", 0, 0xFFFFFFFF), ("bc_cutoff", -1, 0x7FFFFFFF)):
+        value = params.get(option)
+        if value is not None and not low <= value <= high:
+            raise MacvlanError(f"{option}={value}: out of range {low}..{high} (link {name} in {where})")
+    new_mac = mac_address
+    # passthru links take the parent's MAC, so nothing is generated for them.
+    if new_mac is None and params["mac_address_policy"] == "stable" and params.get("mode") != "passthru" and mac_identity is not None:
+        seed = params.get("mac_address_seed")
+        new_mac = stable_mac(read_machine_id() if seed is None else seed, mac_identity, name)
+    return DesiredLink(
+        name=name,
+        netns=netns,
+        where=where,
+        state=params["state"],
+        kind=params["kind"],
+        parent=params.get("parent"),
+        mode=params.get("mode"),
+        mac_address=mac_address,
+        new_mac=new_mac,
+        mtu=params.get("mtu"),
+        up=params.get("up"),
+        flags=sorted(set(params["flags"])) if params.get("flags") is not None else None,
+        source_macs=source_macs,
+        bcqueuelen=params.get("bcqueuelen"),
+        bc_cutoff=params.get("bc_cutoff"),
+        addresses=normalize_addresses(params.get("addresses")),
+        routes=normalize_routes(params.get("routes")),
+        recreate=params["recreate"],
+    )

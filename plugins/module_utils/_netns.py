@@ -1,15 +1,16 @@
 # Copyright (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Validation and naming of network namespace targets (pure: no pyroute2, no I/O but stat)."""
+"""Validation and naming of network namespace targets (no pyroute2; I/O only on namespace files)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import CURRENT_NETNS_FILE, NETNS_RUN_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-
-NETNS_RUN_DIR = "/run/netns"
 
 
 def validate_netns(value: str | None, option: str = "netns") -> str | None:
@@ -45,9 +46,36 @@ def netns_path(value: str | None) -> str | None:
     return value if value.startswith("/") else os.path.join(NETNS_RUN_DIR, value)
 
 
+def netns_file(value: str | None) -> str:
+    """The file to open for a namespace target, the current namespace included."""
+    return CURRENT_NETNS_FILE if value is None else netns_path(value)
+
+
 def netns_exists(value: str | None) -> bool:
-    path = netns_path(value)
-    return path is None or os.path.exists(path)
+    return os.path.exists(netns_file(value))
+
+
+def is_named(value: str | None) -> bool:
+    """A name under /run/netns (which create_netns may create), not a path or the current namespace."""
+    return value is not None and not value.startswith("/")
+
+
+def same_netns(first: str | None, second: str | None) -> bool:
+    a, b = os.stat(netns_file(first)), os.stat(netns_file(second))
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+@contextmanager
+def open_netns_fd(value: str | None) -> Iterator[int]:
+    """A descriptor of the namespace, for creating a link straight inside it."""
+    try:
+        fd = os.open(netns_file(value), os.O_RDONLY)
+    except OSError as exc:
+        raise MacvlanError(f"cannot open {describe_netns(value)}: {exc.strerror or exc}") from exc
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def describe_netns(value: str | None) -> str:

@@ -11,31 +11,37 @@ Toggling the flag moves the counter by exactly one, which makes check mode exact
 
 from __future__ import annotations
 
+import dataclasses
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
+
 PROMISC_FIELDS = ("name", "netns", "promisc", "allmulticast", "promiscuity")
 
 
-def describe_promisc(state: dict | None, netns: str | None) -> dict:
+def promisc_result(state: ObservedLink | None, netns: str | None) -> dict:
     """The returned end state and each side of the diff; {} for a missing interface."""
     if not state:
         return {}
-    result = {field: state.get(field) for field in PROMISC_FIELDS}
+    result = {field: getattr(state, field, None) for field in PROMISC_FIELDS}
     result["netns"] = netns
     return result
 
 
-def plan_promisc(observed: dict, promisc: bool, allmulticast: bool | None) -> tuple[dict, dict]:
-    """(changes for Netlink.set_link, predicted end state). allmulticast None: don't care."""
+def plan_promisc(observed: ObservedLink, promisc: bool, allmulticast: bool | None) -> tuple[dict, ObservedLink]:
+    """(changes for the backend's set_link, predicted end state). allmulticast None: don't care."""
     changes: dict = {}
-    if observed["promisc"] != promisc:
+    if observed.promisc != promisc:
         changes["promisc"] = promisc
-    if allmulticast is not None and observed["allmulticast"] != allmulticast:
+    if allmulticast is not None and observed.allmulticast != allmulticast:
         changes["allmulticast"] = allmulticast
-    predicted = dict(observed, **changes)
-    if "promisc" in changes and observed.get("promiscuity") is not None:
-        predicted["promiscuity"] = max(0, observed["promiscuity"] + (1 if promisc else -1))
+    predicted = dataclasses.replace(observed, **changes)
+    if "promisc" in changes and observed.promiscuity is not None:
+        predicted.promiscuity = max(0, observed.promiscuity + (1 if promisc else -1))
     return changes, predicted
 
 
-def mismatches(wanted: dict, observed: dict) -> list[str]:
+def mismatches(wanted: dict, observed: ObservedLink) -> list[str]:
     """Requested flags the kernel did not take (read back after writing)."""
-    return [f"{key}: wanted {value}, kernel reports {observed.get(key)}" for key, value in wanted.items() if observed.get(key) != value]
+    return [
+        f"{key}: wanted {value}, kernel reports {getattr(observed, key)}" for key, value in wanted.items() if getattr(observed, key) != value
+    ]

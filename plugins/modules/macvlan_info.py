@@ -163,12 +163,12 @@ namespaces:
   sample: [null, web1, web2]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import collect_inventory
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, NetlinkError, errno_name
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 
 
 def main() -> None:
@@ -182,18 +182,14 @@ def main() -> None:
         mutually_exclusive=[("netns", "all_netns")],
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    require_pyroute2(module)
 
     params = module.params
-    where = "all namespaces" if params["all_netns"] else describe_netns(params["netns"])
     try:
         validate_netns(params["netns"])
         inventory = collect_inventory(params["netns"], params["all_netns"], name=params["name"], parent=params["parent"])
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-    except NetlinkError as exc:
-        module.fail_json(msg=f"listing macvlans in {where}: the kernel refused: {errno_name(exc)}", exception=repr(exc))
 
     for warning in inventory.pop("warnings"):
         module.warn(warning)

@@ -148,14 +148,16 @@ recreate_reasons:
   sample: ["mode: bridge -> passthru (passthru cannot be entered or left on a live link)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import describe_link, diff_of
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_from_params
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import generated_mac, parent_facts, reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, Netlink, NetlinkError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 
 
 def main() -> None:
@@ -163,34 +165,26 @@ def main() -> None:
         argument_spec=dict(LINK_ARGUMENT_SPEC, netns={"type": "str"}),
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    require_pyroute2(module)
 
     netns = module.params["netns"]
     try:
         validate_netns(netns)
-        where = describe_netns(netns)
-        desired = desired_from_params(module.params, where)
-        desired["generated_mac"] = generated_mac(
-            desired, module.params["mac_address_policy"], module.params["mac_address_seed"], netns or ""
-        )
+        # The stable MAC's namespace part is the namespace as named here ('' for the current one).
+        desired = desired_link(module.params, netns, mac_identity=netns or "")
         with Netlink(netns) as nl:
-            parent = module.params["parent"]
-            facts = parent_facts(nl, parent) if parent and desired["state"] == "present" else None
-            outcome = reconcile_link(nl, desired, facts, module.check_mode)
+            outcome = reconcile_link(Placement(link_nl=nl, parent_nl=nl), desired, module.check_mode)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-    except NetlinkError as exc:
-        module.fail_json(msg=f"link {module.params['name']} in {describe_netns(netns)}: netlink error {exc}", exception=repr(exc))
 
     result = {
         "changed": outcome.plan.changed,
-        "link": describe_link(outcome.end_state, netns),
+        "link": link_result(outcome.after, netns),
         "recreated": outcome.plan.recreated,
         "recreate_reasons": outcome.plan.recreate_reasons,
     }
     if module._diff:
-        result["diff"] = diff_of(outcome.observed, outcome.end_state, netns)
+        result["diff"] = link_diff(outcome.before, outcome.after, netns)
     module.exit_json(**result)
 
 

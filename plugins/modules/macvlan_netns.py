@@ -204,15 +204,14 @@ recreate_reasons:
   sample: ["parent: 3 -> enp0s8"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import describe_link, diff_of
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_from_params
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import generated_mac
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, NetlinkError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, pid_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns_placement import is_named, mac_identity, place_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, container_mac_identity, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns_placement import place_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 
 ARGUMENT_SPEC = dict(
     LINK_ARGUMENT_SPEC,
@@ -242,49 +241,36 @@ def main() -> None:
         required_one_of=[("netns", "pid")],
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    require_pyroute2(module)
 
     params = module.params
-    target = params["netns"]
     try:
         target = resolve_target(params)
         parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
-        desired = desired_from_params(params, describe_netns(target))
-        identity = mac_identity(target, params["addresses"])
-        desired["generated_mac"] = None
-        if identity is not None:
-            desired["generated_mac"] = generated_mac(desired, params["mac_address_policy"], params["mac_address_seed"], identity)
-        outcome = place_link(desired, target, params["parent"], parent_netns, params["create_netns"], module.check_mode)
+        desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
+        outcome = place_link(desired, parent_netns, params["create_netns"], module.check_mode)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-    except NetlinkError as exc:
-        module.fail_json(msg=f"link {params['name']} in {describe_netns(target)}: netlink error {exc}", exception=repr(exc))
 
     plan = outcome.plan
-    if (
-        plan.created
-        and not plan.recreated
-        and identity is None
-        and params["mac_address_policy"] == "stable"
-        and not desired["mac_address"]
-        and (outcome.end_state or {}).get("mode") != "passthru"
-    ):
+    # A random MAC the user asked for (policy random) or that passthru dictates is no surprise.
+    unexpectedly_random = desired.mac_is_random and params["mac_address_policy"] == "stable"
+    if plan.created and not plan.recreated and unexpectedly_random and outcome.after and outcome.after.mode != "passthru":
         module.warn(
             f"mac_address_policy=stable: {describe_netns(target)} has no stable identity and no addresses were given, "
-            f"so link {desired['name']} got a random MAC; set mac_address or addresses for a stable one"
+            f"so link {desired.name} got a random MAC; set mac_address or addresses for a stable one"
         )
 
     result = {
         "changed": plan.changed,
-        "link": describe_link(outcome.end_state, target),
+        "link": link_result(outcome.after, target),
         "netns": target,
         "parent_netns": parent_netns,
         "recreated": plan.recreated,
         "recreate_reasons": plan.recreate_reasons,
     }
     if module._diff:
-        result["diff"] = diff_of(outcome.observed, outcome.end_state, target)
+        result["diff"] = link_diff(outcome.before, outcome.after, target)
     module.exit_json(**result)
 
 

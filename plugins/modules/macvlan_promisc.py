@@ -107,13 +107,15 @@ promiscuity:
   sample: 2
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._host_facts import detect_vm, nic_facts, vm_warning, wireless_warning
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR, Netlink, NetlinkError, errno_name
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import describe_promisc, mismatches, plan_promisc
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import mismatches, plan_promisc, promisc_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import validate_ifname
 
 
@@ -121,13 +123,13 @@ def systemd_detect_virt(module: AnsibleModule) -> str | None:
     path = module.get_bin_path("systemd-detect-virt")
     if path is None:
         return None
-    rc, out, _err = module.run_command([path, "--vm"])
+    _rc, out, _err = module.run_command([path, "--vm"])
     # rc 1 with "none" means bare metal; anything else without output: let DMI decide.
     return out.strip() or None
 
 
-def set_flags(module: AnsibleModule, where: str) -> tuple[dict, dict, dict, bool]:
-    """(changes, observed, end state, wireless); raises MacvlanError or NetlinkError."""
+def set_flags(module: AnsibleModule, where: str) -> tuple[dict, ObservedLink, ObservedLink, bool]:
+    """(changes, observed, end state, wireless); raises MacvlanError."""
     name, netns = module.params["name"], module.params["netns"]
     validate_netns(netns)
     validate_ifname(name, where)
@@ -137,8 +139,11 @@ def set_flags(module: AnsibleModule, where: str) -> tuple[dict, dict, dict, bool
             raise MacvlanError(f"interface {name!r} does not exist in {where}")
         changes, end_state = plan_promisc(observed, module.params["promisc"], module.params["allmulticast"])
         if changes and not module.check_mode:
-            nl.set_link(observed["ifindex"], **changes)
-            end_state = nl.read_link(index=observed["ifindex"], with_ip=False)
+            try:
+                nl.set_link(observed.ifindex, changes)
+            except KernelRefusal as exc:
+                raise MacvlanError(f"setting flags on {name} in {where}: {exc.reason()}") from exc
+            end_state = nl.read_link(index=observed.ifindex, with_ip=False)
             if end_state is None:
                 raise MacvlanError(f"interface {name!r} disappeared from {where} while its flags were set")
             refused = mismatches(changes, end_state)
@@ -146,8 +151,8 @@ def set_flags(module: AnsibleModule, where: str) -> tuple[dict, dict, dict, bool
                 raise MacvlanError(f"setting flags on {name} in {where}: the kernel did not apply them ({'; '.join(refused)})")
         wireless = False
         if module.params["promisc"]:
-            bus, device = nl.bus_device(observed["ifindex"])
-            facts = nic_facts("/", name, observed["ifindex"], observed["mac_address"], observed["kind"], bus, device)
+            bus, device = nl.bus_device(observed.ifindex)
+            facts = nic_facts("/", name, observed.ifindex, observed.mac_address, observed.kind, bus, device)
             wireless = bool(facts["wireless"])
     return changes, observed, end_state, wireless
 
@@ -162,8 +167,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    require_pyroute2(module)
 
     name, netns = module.params["name"], module.params["netns"]
     where = describe_netns(netns)
@@ -171,8 +175,6 @@ def main() -> None:
         changes, observed, end_state, wireless = set_flags(module, where)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-    except NetlinkError as exc:
-        module.fail_json(msg=f"flags of {name} in {where}: the kernel refused: {errno_name(exc)}", exception=repr(exc))
 
     if wireless:
         module.warn(wireless_warning(name, where))
@@ -181,9 +183,9 @@ def main() -> None:
         if warning:
             module.warn(warning)
 
-    result = {"changed": bool(changes), **describe_promisc(end_state, netns)}
+    result = {"changed": bool(changes), **promisc_result(end_state, netns)}
     if module._diff:
-        result["diff"] = {"before": describe_promisc(observed, netns), "after": describe_promisc(end_state, netns)}
+        result["diff"] = {"before": promisc_result(observed, netns), "after": promisc_result(end_state, netns)}
     module.exit_json(**result)
 
 

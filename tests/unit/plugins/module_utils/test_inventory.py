@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._describe import LINK_FIELDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import LINK_FIELDS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory import (
-    describe_info_link,
-    describe_parent,
+    info_link_result,
+    parent_result,
     parent_usage,
     parents_of,
     resolve_parents,
@@ -117,7 +117,7 @@ def test_select_by_scope_name_and_parent():
 def test_described_links_have_macvlan_links_shape_plus_parent_netns():
     views = world()
     resolved = resolve_parents(views)
-    entries = {(netns, state["name"]): describe_info_link(netns, state, where) for netns, state, where in select_links(views, resolved, [None, "c1", "c2"])}
+    entries = {(netns, state["name"]): info_link_result(netns, state, where) for netns, state, where in select_links(views, resolved, [None, "c1", "c2"])}
     assert set(entries[(None, "mvhost")]) == set(LINK_FIELDS)
     assert entries[("c1", "mv0")]["parent_netns"] is None  # the current namespace
     assert entries[("c1", "mv1")]["parent_netns"] == "h2"
@@ -134,14 +134,14 @@ def test_parents_of_selected_links_once_each():
     assert [(netns, state["name"]) for netns, state in parents_of(selected)] == [(None, "eth0"), ("h2", "eth0"), ("h2", "uplink")]
 
 
-def test_describe_parent():
+def test_parent_result():
     state = link("eth0", 2, promiscuity=1)
-    described = describe_parent(None, state, {"macvlan_count": 2, "modes": ["bridge"]}, {"driver": "virtio_net", "wireless": False})
+    described = parent_result(None, state, {"macvlan_count": 2, "modes": ["bridge"]}, {"driver": "virtio_net", "wireless": False})
     assert described == {
         "name": "eth0", "netns": None, "ifindex": 2, "kind": None, "driver": "virtio_net", "wireless": False,
         "promisc": False, "promiscuity": 1, "allmulticast": False, "up": True, "macvlan_count": 2, "modes": ["bridge"],
     }
-    assert describe_parent("h2", state, {}, {})["macvlan_count"] == 0
+    assert parent_result("h2", state, {}, {})["macvlan_count"] == 0
 
 
 def test_named_netns_lists_run_netns_like_ip_netns_list(tmp_path):

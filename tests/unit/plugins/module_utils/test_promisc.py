@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import describe_promisc, mismatches, plan_promisc
+import dataclasses
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import mismatches, plan_promisc, promisc_result
 
 
-def observed(promisc: bool, allmulticast: bool = False, promiscuity: int = 0) -> dict:
-    return {"name": "eth0", "ifindex": 2, "promisc": promisc, "allmulticast": allmulticast, "promiscuity": promiscuity, "mtu": 1500}
+def observed(promisc: bool, allmulticast: bool = False, promiscuity: int | None = 0) -> ObservedLink:
+    return ObservedLink(name="eth0", ifindex=2, kind="veth", promisc=promisc, allmulticast=allmulticast, promiscuity=promiscuity, mtu=1500)
 
 
 @pytest.mark.parametrize(
@@ -31,25 +34,25 @@ def observed(promisc: bool, allmulticast: bool = False, promiscuity: int = 0) ->
 def test_plan(state, promisc, allmulticast, changes, counter):
     planned, predicted = plan_promisc(state, promisc, allmulticast)
     assert planned == changes
-    assert predicted["promisc"] is promisc
-    assert predicted["promiscuity"] == counter
+    assert predicted.promisc is promisc
+    assert predicted.promiscuity == counter
     if allmulticast is not None:
-        assert predicted["allmulticast"] is allmulticast
+        assert predicted.allmulticast is allmulticast
     else:
-        assert predicted["allmulticast"] is state["allmulticast"]
-    assert state == observed(state["promisc"], state["allmulticast"], state["promiscuity"])  # input untouched
+        assert predicted.allmulticast is state.allmulticast
+    assert state == observed(state.promisc, state.allmulticast, state.promiscuity)  # input untouched
 
 
 def test_unknown_counter_stays_unknown():
-    _changes, predicted = plan_promisc(dict(observed(False), promiscuity=None), True, None)
-    assert predicted["promiscuity"] is None
+    _changes, predicted = plan_promisc(dataclasses.replace(observed(False), promiscuity=None), True, None)
+    assert predicted.promiscuity is None
 
 
-def test_describe_has_the_diff_shape():
-    assert describe_promisc(observed(True, promiscuity=3), "lab") == {
+def test_result_has_the_diff_shape():
+    assert promisc_result(observed(True, promiscuity=3), "lab") == {
         "name": "eth0", "netns": "lab", "promisc": True, "allmulticast": False, "promiscuity": 3,
     }
-    assert describe_promisc(None, None) == {}
+    assert promisc_result(None, None) == {}
 
 
 def test_mismatches_name_what_the_kernel_did_not_take():
