@@ -14,15 +14,29 @@ TOP = Path(__file__).resolve().parents[2]
 IMPORT_ROOT = TOP / "build" / "pyroot"
 
 
+# Runs a module after `fault` (Python source) has patched the process: the kernel stays real,
+# only what the module reads back from it is altered (e.g. to play an older kernel).
+FAULT_RUNNER = """
+import runpy, sys
+sys.argv.pop(0)  # '-c'
+exec(sys.argv.pop(0))
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
 class ModuleRunner:
-    def run(self, module: str, args: dict, check: bool = False, diff: bool = False) -> dict:
+    def run(self, module: str, args: dict, check: bool = False, diff: bool = False, fault: str | None = None) -> dict:
         payload = {"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=diff)}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(payload, handle)
+        name = f"ansible_collections.linuxnet.macvlan.plugins.modules.{module}"
+        command = [sys.executable, "-m", name, handle.name]
+        if fault is not None:
+            command = [sys.executable, "-c", FAULT_RUNNER, fault, name, handle.name]
         try:
             env = dict(os.environ, PYTHONPATH=str(IMPORT_ROOT))
             proc = subprocess.run(
-                [sys.executable, "-m", f"ansible_collections.linuxnet.macvlan.plugins.modules.{module}", handle.name],
+                command,
                 capture_output=True, text=True, env=env, timeout=120, check=False,
             )
         finally:

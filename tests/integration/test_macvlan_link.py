@@ -319,3 +319,77 @@ def test_on_link_routes_have_link_scope_like_ip_route(host_lab, modules):
     modules.four_steps(M, args, host_lab, [h1])
     route = [r for r in host_lab.routes(h1, "mv0") if r["dst"] == "10.77.0.64/27"]
     assert route and route[0].get("scope") == "link" and "gateway" not in route[0]
+
+
+# Plays a kernel older than 5.11: it takes IFLA_MACVLAN_BC_QUEUE_LEN and silently ignores it.
+KERNEL_IGNORES_BCQUEUELEN = """
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import _netlink_read
+_normalise = _netlink_read.LinkReader._normalise
+def _old_kernel(msg):
+    link = _normalise(msg)
+    link.bcqueuelen = None
+    return link
+_netlink_read.LinkReader._normalise = staticmethod(_old_kernel)
+"""
+
+
+@pytest.mark.parametrize("kind", ["macvtap", "macvlan"])
+def test_recreating_a_link_on_the_same_parent_keeps_its_mac(host_lab, modules, kind):
+    """The link being replaced is not a rival for its own MAC (compared by ifindex, any kind)."""
+    h1 = host_lab.ns("h1")
+    args = {"name": "mvt0", "parent": "eth0", "netns": h1, "kind": kind, "addresses": ["10.77.0.12/24"]}
+    old = modules.ok(M, args)["link"]
+    again = modules.ok(M, dict(args, recreate="always"), diff=True)
+    assert again["changed"] and again["recreated"] and again["recreate_reasons"] == ["recreate: always"]
+    link = info(host_lab, h1, "mvt0")
+    assert link["ifindex"] != old["ifindex"] and link["address"] == old["mac_address"]
+    assert link["linkinfo"]["info_kind"] == kind and host_lab.addrs(h1, "mvt0") == ["10.77.0.12/24"]
+    other = "macvlan" if kind == "macvtap" else "macvtap"
+    switched = modules.four_steps(M, dict(args, kind=other, recreate="options-changed"), host_lab, [h1])
+    assert switched["recreate_reasons"] == [f"kind: {kind} -> {other}"]
+    link = info(host_lab, h1, "mvt0")
+    assert link["linkinfo"]["info_kind"] == other and link["address"] == old["mac_address"]
+
+
+def test_a_failed_read_back_after_recreation_restores_the_previous_link(host_lab, modules):
+    h1 = host_lab.ns("h1")
+    args = {"name": "mv0", "parent": "eth0", "netns": h1, "mode": "vepa", "addresses": ["10.77.0.10/24"]}
+    old = modules.ok(M, args)["link"]
+    failed = modules.run(M, dict(args, bcqueuelen=200, recreate="always"), fault=KERNEL_IGNORES_BCQUEUELEN)
+    assert failed.get("failed"), failed
+    assert "bcqueuelen=200: the running kernel" in failed["msg"] and "needs Linux 5.11" in failed["msg"] and h1 in failed["msg"]
+    assert "the previous link mv0 was restored" in failed["msg"]
+    link = info(host_lab, h1, "mv0")
+    assert link["address"] == old["mac_address"] and link["linkinfo"]["info_data"]["mode"] == "vepa"
+    assert "UP" in link["flags"] and host_lab.addrs(h1, "mv0") == ["10.77.0.10/24"]
+    # A new link that the kernel did not configure as asked is removed again.
+    failed = modules.run(M, dict(args, name="mv1", bcqueuelen=200), fault=KERNEL_IGNORES_BCQUEUELEN)
+    assert failed.get("failed") and "the new link mv1 was removed again" in failed["msg"]
+    assert host_lab.link(h1, "mv1") is None
+
+
+def test_a_failing_route_restore_after_an_address_change_puts_the_link_back(host_lab, modules):
+    """Removing 10.77.0.10/24 flushes the route through 10.77.0.254; with only 10.88.0.10/24
+    left the route cannot come back, so the address change is undone too."""
+    h1 = host_lab.ns("h1")
+    route = {"dst": "10.99.0.0/16", "gateway": "10.77.0.254"}
+    args = {"name": "mv0", "parent": "eth0", "netns": h1, "addresses": ["10.77.0.10/24"], "routes": [route]}
+    modules.ok(M, args)
+    before = host_lab.snapshot(h1)
+    failed = modules.fails(M, dict(args, addresses=["10.88.0.10/24"]))
+    assert "restoring route 10.99.0.0/16 via 10.77.0.254 on mv0" in failed["msg"] and "gateway is not reachable" in failed["msg"]
+    assert "the changes to mv0 were undone" in failed["msg"] and h1 in failed["msg"]
+    assert host_lab.addrs(h1, "mv0") == ["10.77.0.10/24"]
+    assert [(r["dst"], r.get("gateway")) for r in host_lab.routes(h1, "mv0") if r.get("protocol") != "kernel"] == [("10.99.0.0/16", "10.77.0.254")]
+    assert host_lab.snapshot(h1) == before
+
+
+def test_an_mtu_above_the_parent_s_is_refused_before_the_kernel_is_touched(host_lab, modules):
+    h1 = host_lab.ns("h1")
+    before = host_lab.snapshot(h1)
+    failed = modules.fails(M, {"name": "mv0", "parent": "eth0", "netns": h1, "mtu": 9000})
+    assert "mtu=9000" in failed["msg"] and "parent eth0" in failed["msg"] and "has MTU 1500" in failed["msg"] and h1 in failed["msg"]
+    assert host_lab.snapshot(h1) == before
+    modules.ok(M, {"name": "mv0", "parent": "eth0", "netns": h1})
+    failed = modules.fails(M, {"name": "mv0", "parent": "eth0", "netns": h1, "mtu": 1501})
+    assert "has MTU 1500" in failed["msg"] and info(host_lab, h1, "mv0")["mtu"] == 1500
