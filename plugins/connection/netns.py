@@ -120,9 +120,11 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.connection.local import Connection as LocalConnection
 from ansible.utils.display import Display
 
-display = Display()
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import is_named, validate_netns
 
-NETNS_RUN_DIR = "/run/netns"
+display = Display()
 # root's PATH has these; a non-login or sudo environment may not.
 SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
@@ -155,7 +157,12 @@ class Connection(LocalConnection):
             raise AnsibleConnectionFailure(
                 "netns connection: no network namespace name; set ansible_netns_name for this host"
             )
-        if "/" in name or name in (".", "..") or "\0" in name or any(c.isspace() for c in name):
+        try:
+            # The modules' own validator; 'ip netns exec' takes names only, not namespace paths.
+            valid = is_named(validate_netns(name, option="ansible_netns_name"))
+        except MacvlanError:
+            valid = False
+        if not valid:
             raise AnsibleConnectionFailure(
                 f"netns connection: {name!r} is not a network namespace name "
                 f"(a name as listed by 'ip netns list': no '/', no whitespace, not '.' or '..'); "

@@ -56,9 +56,12 @@ options:
 seealso:
   - module: linuxnet.macvlan.macvlan_netns
   - module: linuxnet.macvlan.macvlan_info
+  - name: ip-link(8), MACVLAN and MACVTAP Type Support
+    description: The iproute2 manual's description of the macvlan modes, flags and source-mode MAC lists.
+    link: https://man7.org/linux/man-pages/man8/ip-link.8.html
   - name: Linux macvlan driver
-    description: The kernel's macvlan implementation and its modes.
-    link: https://docs.kernel.org/networking/net_failover.html
+    description: The kernel's macvlan implementation (drivers/net/macvlan.c).
+    link: https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/drivers/net/macvlan.c
 """
 
 EXAMPLES = r"""

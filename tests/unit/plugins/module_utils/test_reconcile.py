@@ -1,0 +1,268 @@
+"""The reconcile run and its undo, against an in-memory fake of the backend (no kernel).
+
+The fake keeps links, addresses and routes the way the kernel does for what these tests
+need (ifindexes, a MAC per link, routes flushed with the address that made their gateway
+reachable) and refuses a request on demand. The real-kernel suite proves the kernel side;
+these prove the orchestration: what is called, in which order, and what is undone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import ipaddress
+
+import pytest
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, ParentInfo, Sibling
+
+WHERE = "namespace 'lab'"
+PARENT_MAC = "02:00:00:00:00:02"
+
+
+class FakeNetlink:
+    """One namespace with a parent eth0 (ifindex 2)."""
+
+    def __init__(self):
+        self.where = WHERE
+        self.links: dict[int, ObservedLink] = {
+            2: ObservedLink(name="eth0", ifindex=2, kind="veth", mac_address=PARENT_MAC, mtu=1500, up=True, addresses=[], routes=[])
+        }
+        self.next_index = 10
+        self.calls: list[tuple] = []
+        self.refuse: dict[tuple, int] = {}  # (request, detail) -> errno
+        self.ignores_bcqueuelen = False
+
+    # ---- helpers of the fake
+    def _check(self, request: str, detail=None) -> None:
+        self.calls.append((request, detail))
+        code = self.refuse.get((request, detail)) or self.refuse.get((request, None))
+        if code:
+            raise KernelRefusal(code, "refused by the fake", request, self.where)
+
+    def _by_name(self, name: str) -> ObservedLink | None:
+        return next((link for link in self.links.values() if link.name == name), None)
+
+    def add_existing(self, **kw) -> ObservedLink:
+        link = ObservedLink(**{"ifindex": self.next_index, "parent_ifindex": 2, "up": True, "mtu": 1500, "addresses": [], "routes": [], **kw})
+        self.links[link.ifindex] = link
+        self.next_index += 1
+        return link
+
+    # ---- reading
+    def read_link(self, name=None, index=None, with_ip=True):
+        link = self.links.get(index) if index is not None else self._by_name(name)
+        if link is None:
+            return None
+        link = dataclasses.replace(link, addresses=list(link.addresses), routes=[dict(r) for r in link.routes])
+        if self.ignores_bcqueuelen:
+            link.bcqueuelen = None
+        return link
+
+    def read_parent(self, name):
+        link = self._by_name(name)
+        if link is None:
+            raise MacvlanError(f"parent {name!r} does not exist in {self.where}")
+        return ParentInfo(name=link.name, ifindex=link.ifindex, mtu=link.mtu, mac_address=link.mac_address, where=self.where)
+
+    def siblings_of(self, parent_ifindex):
+        self.calls.append(("siblings", parent_ifindex))
+        return tuple(
+            Sibling(ifindex=link.ifindex, name=link.name, kind=link.kind, mac_address=link.mac_address)
+            for link in self.links.values()
+            if link.parent_ifindex == parent_ifindex
+        )
+
+    def link_name(self, index):
+        return self.links[index].name if index in self.links else None
+
+    def ifindex_of(self, name):
+        link = self._by_name(name)
+        return link.ifindex if link else None
+
+    def peer_nsid(self, netns):
+        return None
+
+    # ---- writing
+    def create_macvlan(self, spec, into_netns_fd=None):
+        self._check("link add", spec.mode)
+        mac = spec.mac_address or PARENT_MAC if spec.mode == "passthru" else spec.mac_address or "02:ee:ee:ee:ee:ee"
+        self.add_existing(
+            name=spec.name, kind=spec.kind, mode=spec.mode, mac_address=mac, bcqueuelen=spec.bcqueuelen, flags=list(spec.flags or [])
+        )
+        self.links[self.next_index - 1].up = False
+
+    def delete_link(self, ifindex):
+        self._check("link del", ifindex)
+        del self.links[ifindex]
+
+    def set_info_data(self, ifindex, kind, changes):
+        self._check("link set info", tuple(changes.items()))
+        for key, value in changes.items():
+            setattr(self.links[ifindex], key, value)
+
+    def set_source_macs(self, ifindex, kind, macs):
+        self._check("link set macs")
+        self.links[ifindex].source_macs = list(macs)
+
+    def set_link(self, ifindex, changes):
+        self._check("link set", tuple(changes.items()))
+        for key, value in changes.items():
+            setattr(self.links[ifindex], key, value)
+
+    def add_address(self, ifindex, cidr):
+        self._check("addr add", cidr)
+        self.links[ifindex].addresses.append(cidr)
+
+    def del_address(self, ifindex, cidr):
+        self._check("addr del", cidr)
+        link = self.links[ifindex]
+        link.addresses.remove(cidr)
+        # The kernel flushes routes whose gateway only the removed address made reachable.
+        reachable = [ipaddress.ip_interface(c).network for c in link.addresses]
+        link.routes = [r for r in link.routes if not r["gateway"] or any(ipaddress.ip_address(r["gateway"]) in n for n in reachable)]
+
+    def _reachable(self, link, route):
+        return not route.get("gateway") or any(ipaddress.ip_address(route["gateway"]) in ipaddress.ip_interface(c).network for c in link.addresses)
+
+    def add_route(self, ifindex, route):
+        self._check("route add", route["dst"])
+        if not self._reachable(self.links[ifindex], route):
+            raise KernelRefusal(errno.ENETUNREACH, "Network is unreachable", "route add", self.where)
+        self.links[ifindex].routes.append(dict(route))
+
+    def replace_route(self, ifindex, route):
+        self._check("route replace", route["dst"])
+        link = self.links[ifindex]
+        if not self._reachable(link, route):
+            raise KernelRefusal(errno.ENETUNREACH, "Network is unreachable", "route replace", self.where)
+        if route not in link.routes:
+            link.routes.append(dict(route))
+
+    def del_route(self, ifindex, route):
+        self._check("route del", route["dst"])
+        self.links[ifindex].routes.remove(route)
+
+
+def desired(**kw) -> DesiredLink:
+    base = {"name": "mv0", "netns": "lab", "where": WHERE, "parent": "eth0", "up": True, "mode": "bridge", "new_mac": "02:00:00:00:00:aa"}
+    base.update(kw)
+    return DesiredLink(**base)
+
+
+def run(nl: FakeNetlink, d: DesiredLink, check_mode: bool = False):
+    return reconcile_link(Placement(link_nl=nl, parent_nl=nl), d, check_mode)
+
+
+def changes(nl: FakeNetlink) -> list[tuple]:
+    return [call for call in nl.calls if call[0] != "siblings"]
+
+
+def test_create_then_nothing_to_do():
+    nl = FakeNetlink()
+    outcome = run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert outcome.plan.created and outcome.before is None
+    assert outcome.after.ifindex == 10 and outcome.after.parent == "eth0" and outcome.after.up is True
+    nl.calls.clear()
+    again = run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert not again.plan.changed and nl.calls == []  # an existing link and no MAC to set: no sibling dump either
+
+
+def test_check_mode_predicts_and_calls_nothing():
+    nl = FakeNetlink()
+    outcome = run(nl, desired(addresses=["10.0.0.2/24"]), check_mode=True)
+    assert outcome.plan.changed and outcome.after.addresses == ["10.0.0.2/24"] and outcome.after.mac_address == "02:00:00:00:00:aa"
+    assert changes(nl) == [] and list(nl.links) == [2]
+
+
+def test_a_created_link_is_removed_when_a_later_step_fails():
+    nl = FakeNetlink()
+    route = {"dst": "10.9.0.0/16", "gateway": "192.0.2.1", "metric": 0}
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(addresses=["10.0.0.2/24"], routes=[route]))
+    message = str(err.value)
+    assert message.startswith(f"adding route 10.9.0.0/16 via 192.0.2.1 on mv0 in {WHERE}: the gateway is not reachable")
+    assert "the new link mv0 was removed again" in message
+    assert list(nl.links) == [2]
+
+
+def test_a_replaced_link_is_restored_when_its_recreation_fails():
+    nl = FakeNetlink()
+    route = {"dst": "10.9.0.0/16", "gateway": "10.0.0.1", "metric": 0}
+    old = nl.add_existing(name="mv0", kind="macvlan", mode="vepa", mac_address="02:11:11:11:11:11", addresses=["10.0.0.2/24"], routes=[route])
+    nl.refuse[("link add", "passthru")] = errno.EINVAL
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(mode="passthru", recreate="options-changed"))
+    assert "a passthru link needs the parent to itself" in str(err.value) and "the previous link mv0 was restored" in str(err.value)
+    back = nl.read_link(name="mv0")
+    assert (back.mode, back.mac_address, back.addresses, back.routes, back.up) == ("vepa", old.mac_address, ["10.0.0.2/24"], [route], True)
+    assert [c[0] for c in changes(nl)] == ["link del", "link add", "link add", "addr add", "link set", "route add"]
+
+
+def test_a_failed_read_back_undoes_a_recreation():
+    nl = FakeNetlink()
+    nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:11:11:11:11:11")
+    nl.ignores_bcqueuelen = True
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(bcqueuelen=200, recreate="always"))
+    assert "bcqueuelen=200: the running kernel" in str(err.value) and "the previous link mv0 was restored" in str(err.value)
+    assert nl.read_link(name="mv0").mac_address == "02:11:11:11:11:11" and len(nl.links) == 2
+
+
+def test_a_mac_in_use_is_refused_before_any_change():
+    nl = FakeNetlink()
+    nl.add_existing(name="mv9", kind="macvtap", mode="bridge", mac_address="02:00:00:00:00:aa")
+    with pytest.raises(MacvlanError, match="already used by macvtap mv9 on parent eth0"):
+        run(nl, desired())
+    assert changes(nl) == []
+
+
+def test_a_link_re_created_on_its_parent_keeps_its_own_mac():
+    nl = FakeNetlink()
+    nl.add_existing(name="mv0", kind="macvtap", mode="bridge", mac_address="02:11:11:11:11:11")
+    outcome = run(nl, desired(kind="macvtap", recreate="always"))
+    assert outcome.plan.recreated and outcome.after.mac_address == "02:11:11:11:11:11"
+
+
+def test_kept_routes_come_back_after_an_address_change():
+    nl = FakeNetlink()
+    route = {"dst": "0.0.0.0/0", "gateway": "10.0.0.254", "metric": 0}
+    nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa", addresses=["10.0.0.2/24"], routes=[route])
+    outcome = run(nl, desired(addresses=["10.0.0.3/24"], routes=[route]))
+    assert outcome.after.addresses == ["10.0.0.3/24"] and outcome.after.routes == [route]
+    assert [c[0] for c in changes(nl)] == ["addr del", "addr add", "route replace"]
+
+
+def test_a_failing_live_change_is_undone_step_by_step():
+    nl = FakeNetlink()
+    route = {"dst": "10.9.0.0/16", "gateway": "10.0.0.254", "metric": 0}
+    nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa", addresses=["10.0.0.2/24"], routes=[route])
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(mode="vepa", mtu=1400, addresses=["10.8.0.2/24"], routes=[route]))
+    assert "restoring route 10.9.0.0/16 via 10.0.0.254 on mv0" in str(err.value) and "the changes to mv0 were undone" in str(err.value)
+    back = nl.read_link(name="mv0")
+    assert (back.mode, back.mtu, back.addresses, back.routes) == ("bridge", 1500, ["10.0.0.2/24"], [route])
+
+
+def test_an_undo_that_fails_too_is_reported():
+    nl = FakeNetlink()
+    nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa")
+    nl.refuse[("link set", (("mtu", 1400),))] = errno.EPERM
+    nl.refuse[("link set info", (("mode", "bridge"),))] = errno.EBUSY  # only the undo
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(mode="vepa", mtu=1400))
+    message = str(err.value)
+    assert message.startswith(f"setting mtu=1400 on mv0 in {WHERE}: permission denied")
+    assert "undoing it also failed: setting mode=bridge on mv0" in message
+
+
+def test_absent_deletes_and_a_foreign_link_is_left_alone():
+    nl = FakeNetlink()
+    nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa")
+    assert run(nl, desired(state="absent", parent=None)).after is None and nl.read_link(name="mv0") is None
+    with pytest.raises(MacvlanError, match="is a veth, not a macvlan"):
+        run(nl, desired(name="eth0", state="absent", parent=None))
+    assert nl.read_link(name="eth0") is not None
