@@ -22,6 +22,21 @@ attributes:
     support: N/A
 """
 
+    # For the modules that manage links (each documents its own check_mode support).
+    LINK_MODULE = r"""
+options: {}
+attributes:
+  diff_mode:
+    support: full
+  idempotent:
+    support: partial
+    details:
+      - Idempotent except with O(recreate=always), which re-creates the link on every run.
+  platform:
+    platforms: linux
+    support: full
+"""
+
     # For read-only modules (facts).
     INFO_MODULE = r"""
 options: {}

@@ -24,8 +24,9 @@ description:
 author:
   - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
-  - linuxnet.macvlan._attributes
+  # The specific attributes first: a fragment never overrides what an earlier one set.
   - linuxnet.macvlan._attributes.INFO_MODULE
+  - linuxnet.macvlan._attributes
   - linuxnet.macvlan._requirements
 options:
   netns:

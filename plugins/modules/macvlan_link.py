@@ -24,6 +24,8 @@ description:
 author:
   - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
+  # The specific attributes first: a fragment never overrides what an earlier one set.
+  - linuxnet.macvlan._attributes.LINK_MODULE
   - linuxnet.macvlan._attributes
   - linuxnet.macvlan._netns
   - linuxnet.macvlan._link_options
@@ -33,15 +35,6 @@ attributes:
     support: full
     details:
       - Predicts whether anything changes and the end state exactly; a random MAC or a new ifindex cannot be predicted and is returned as V(null).
-  diff_mode:
-    support: full
-  idempotent:
-    support: partial
-    details:
-      - Idempotent except with O(recreate=always), which re-creates the link on every run.
-  platform:
-    platforms: linux
-    support: full
 options:
   name:
     description:
