@@ -18,6 +18,18 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import PYROUTE2_MIN_VERSION
 
+# What the rest of the backend takes from here.
+__all__ = [
+    "HAS_PYROUTE2",
+    "IPRoute",
+    "NetlinkError",
+    "PYROUTE2_IMPORT_ERROR",
+    "PYROUTE2_VERSION_PROBLEM",
+    "RequestProcessor",
+    "require_pyroute2",
+    "version_problem",
+]
+
 
 def _register_pyroute2_without_init() -> None:
     """Let the backend import pyroute2's submodules without running pyroute2/__init__.py.
@@ -76,12 +88,14 @@ def _installed_version() -> str | None:
 PYROUTE2_VERSION_PROBLEM = version_problem(_installed_version())
 try:
     _register_pyroute2_without_init()
-    from pyroute2.iproute.linux import IPRoute, RequestProcessor  # noqa: F401 (re-exported to the backend)
+    from pyroute2.iproute.linux import IPRoute, RequestProcessor
     from pyroute2.netlink.exceptions import NetlinkError
     from pyroute2.netlink.rtnl import ifinfmsg as _ifinfmsg
 except ImportError:
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR: str | None = traceback.format_exc()
+    # Modules import the backend before they can say pyroute2 is missing: the names must exist.
+    IPRoute = RequestProcessor = None
 
     class NetlinkError(Exception):  # type: ignore[no-redef]
         """Stand-in so `except NetlinkError` stays valid without pyroute2."""
