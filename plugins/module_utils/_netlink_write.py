@@ -62,8 +62,9 @@ class LinkWriter:
     """Changing netlink requests of the backend."""
 
     def create_macvlan(self, spec: LinkSpec, into_netns_fd: int | None = None) -> None:
-        """Create a macvlan/macvtap (down) on spec.parent_ifindex of this namespace; with
-        into_netns_fd, straight inside that namespace (as the CNI macvlan plugin does)."""
+        """Create a macvlan/macvtap on spec.parent_ifindex of this namespace, up if spec.up says so,
+        in one request; with into_netns_fd, straight inside that namespace (as the CNI macvlan
+        plugin does)."""
         kw = {"ifname": spec.name, "kind": spec.kind, "link": spec.parent_ifindex}
         kw.update(_info_data(spec.kind, {"mode": spec.mode, "flags": spec.flags, "bcqueuelen": spec.bcqueuelen, "bc_cutoff": spec.bc_cutoff}))
         if spec.mac_address:
@@ -72,6 +73,8 @@ class LinkWriter:
             kw["mtu"] = spec.mtu
         if into_netns_fd is not None:
             kw["net_ns_fd"] = into_netns_fd
+        if spec.up:
+            kw["flags"] = kw["change"] = IFF_UP
         self.rt.link("add", **kw)
 
     def set_info_data(self, ifindex: int, kind: str, changes: dict) -> None:

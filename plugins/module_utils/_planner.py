@@ -196,13 +196,12 @@ def link_spec(desired: DesiredLink, keep: ObservedLink | None, parent: ParentInf
 
 
 def creation_actions(spec: LinkSpec) -> list[Action]:
+    # The create request itself brings the link up (one request, not two); everything after it
+    # needs the new link's ifindex. Routes last: a gateway must be reachable through the link's addresses.
     actions = [Action(Op.CREATE, spec)]
     if spec.source_macs:
         actions.append(Action(Op.SET_SOURCE_MACS, spec.source_macs))
     actions.extend(Action(Op.ADD_ADDRESS, cidr) for cidr in spec.addresses)
-    if spec.up:
-        actions.append(Action(Op.SET_LINK, {"up": True}))
-    # Routes last: a gateway must be reachable through an up link with its addresses.
     actions.extend(Action(Op.ADD_ROUTE, route) for route in spec.routes)
     return actions
 
