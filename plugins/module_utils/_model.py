@@ -37,6 +37,8 @@ class DesiredLink:
     addresses: list[str] | None = None
     routes: list[dict] | None = None
     recreate: str = "never"
+    # True: an unset option means its default, not "don't care" (macvlan_links state=replaced).
+    exact: bool = False
 
     @property
     def mac_is_random(self) -> bool:

@@ -49,6 +49,41 @@ def _address_order(cidr: str) -> tuple[int, int]:
     return (iface.version, int(iface.ip))
 
 
+def _route_order(route: dict) -> tuple:
+    return (route["dst"], route["gateway"] or "", route["metric"])
+
+
+def _addresses(messages) -> list[tuple[int, str]]:
+    """(ifindex, CIDR) of each global-scope address; IPv6 link-local belongs to the kernel."""
+    result = []
+    for msg in messages:
+        if msg["scope"] != 0:
+            continue
+        address = msg.get_attr("IFA_ADDRESS")
+        if msg["family"] == AF_INET and msg.get_attr("IFA_LOCAL"):
+            address = msg.get_attr("IFA_LOCAL")
+        result.append((msg["index"], f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}"))
+    return result
+
+
+def _routes(messages, family: int) -> list[tuple[int, dict]]:
+    """(output ifindex, route) of each unicast main-table route someone added (not the kernel)."""
+    result = []
+    for msg in messages:
+        if msg["type"] != 1 or msg["proto"] == RTPROT_KERNEL or msg.get_attr("RTA_TABLE", msg["table"]) != RT_TABLE_MAIN:
+            continue
+        dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == AF_INET else "::")
+        gateway = msg.get_attr("RTA_GATEWAY")
+        metric = msg.get_attr("RTA_PRIORITY")
+        route = {
+            "dst": ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False).compressed,
+            "gateway": ipaddress.ip_address(gateway).compressed if gateway else None,
+            "metric": metric if metric is not None else 0,
+        }
+        result.append((msg.get_attr("RTA_OIF"), route))
+    return result
+
+
 class LinkReader:
     """Read-only netlink requests of the backend."""
 
@@ -96,6 +131,16 @@ class LinkReader:
         if with_ip:
             for link in links:
                 self._read_ip(link)
+        return links
+
+    def dump_links_with_ip(self, kinds: tuple[str, ...]) -> list[ObservedLink]:
+        """Links of these kinds with their addresses and routes, in three dumps for the whole
+        namespace (not three per link): what a many-links run observes."""
+        links = self.dump_links(kinds, with_ip=False)
+        addresses, routes = self._addresses_by_link(), self._routes_by_link()
+        for link in links:
+            link.addresses = sorted(addresses.get(link.ifindex, []), key=_address_order)
+            link.routes = sorted(routes.get(link.ifindex, []), key=_route_order)
         return links
 
     def _read_ip(self, link: ObservedLink) -> None:
@@ -173,36 +218,30 @@ class LinkReader:
 
     def read_addresses(self, ifindex: int) -> list[str]:
         """Global-scope addresses; IPv6 link-local belongs to the kernel and is not managed."""
-        result = []
-        for msg in self.rt.addr("dump", index=ifindex, **self._kernel_filter()):
-            if msg["index"] != ifindex or msg["scope"] != 0:
-                continue
-            address = msg.get_attr("IFA_ADDRESS")
-            if msg["family"] == AF_INET and msg.get_attr("IFA_LOCAL"):
-                address = msg.get_attr("IFA_LOCAL")
-            result.append(f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}")
-        return sorted(result, key=_address_order)
+        messages = self.rt.addr("dump", index=ifindex, **self._kernel_filter())
+        return sorted((cidr for index, cidr in _addresses(messages) if index == ifindex), key=_address_order)
+
+    def _addresses_by_link(self) -> dict[int, list[str]]:
+        result: dict[int, list[str]] = {}
+        for index, cidr in _addresses(self.rt.addr("dump")):
+            result.setdefault(index, []).append(cidr)
+        return result
 
     def read_routes(self, ifindex: int) -> list[dict]:
         """Unicast routes in the main table through this link that someone added (not the kernel)."""
         result = []
         for family in (AF_INET, AF_INET6):
-            for msg in self.rt.route("dump", family=family, table=RT_TABLE_MAIN, oif=ifindex, **self._kernel_filter()):
-                if msg.get_attr("RTA_OIF") != ifindex or msg["type"] != 1 or msg["proto"] == RTPROT_KERNEL:
-                    continue
-                if msg.get_attr("RTA_TABLE", msg["table"]) != RT_TABLE_MAIN:
-                    continue
-                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == AF_INET else "::")
-                gateway = msg.get_attr("RTA_GATEWAY")
-                metric = msg.get_attr("RTA_PRIORITY")
-                result.append(
-                    {
-                        "dst": ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False).compressed,
-                        "gateway": ipaddress.ip_address(gateway).compressed if gateway else None,
-                        "metric": metric if metric is not None else 0,
-                    }
-                )
-        return sorted(result, key=lambda r: (r["dst"], r["gateway"] or "", r["metric"]))
+            messages = self.rt.route("dump", family=family, table=RT_TABLE_MAIN, oif=ifindex, **self._kernel_filter())
+            result.extend(route for index, route in _routes(messages, family) if index == ifindex)
+        return sorted(result, key=_route_order)
+
+    def _routes_by_link(self) -> dict[int, list[dict]]:
+        result: dict[int, list[dict]] = {}
+        for family in (AF_INET, AF_INET6):
+            messages = self.rt.route("dump", family=family, table=RT_TABLE_MAIN, **self._kernel_filter())
+            for index, route in _routes(messages, family):
+                result.setdefault(index, []).append(route)
+        return result
 
     def read_parent(self, name: str) -> ParentInfo:
         """The device a new macvlan on `name` really attaches to.

@@ -14,6 +14,7 @@ another link on the parent already uses. No I/O: unit-tested without a kernel.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import (
     DEFAULT_MODE,
@@ -50,6 +51,8 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
     if desired.state == "absent":
         return Plan(actions=[Action(Op.DELETE, observed.ifindex)] if observed is not None else [])
 
+    if desired.exact:
+        desired = with_defaults(desired, parent)
     _check_mode_consistency(desired, observed)
     _check_mtu(desired, parent)
     if observed is None:
@@ -66,6 +69,23 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
         plan = _plan_recreation(desired, observed, parent, reasons) if reasons else _plan_in_place(desired, observed)
     _check_mac_free(plan, desired, observed, parent)
     return plan
+
+
+def with_defaults(desired: DesiredLink, parent: ParentInfo | None) -> DesiredLink:
+    """An exact entry: what the user left unset goes back to what a new link would get.
+
+    The MAC stays (a link keeps its identity and DHCP lease), and so do the broadcast queue
+    settings (bc_cutoff belongs to the parent's port: resetting it would change every sibling)."""
+    return dataclasses.replace(
+        desired,
+        mode=desired.mode or DEFAULT_MODE,
+        flags=desired.flags if desired.flags is not None else [],
+        source_macs=desired.source_macs if desired.source_macs is not None else [],
+        up=True if desired.up is None else desired.up,
+        mtu=desired.mtu if desired.mtu is not None or parent is None else parent.mtu,
+        addresses=desired.addresses if desired.addresses is not None else [],
+        routes=desired.routes if desired.routes is not None else [],
+    )
 
 
 # ---- refusals ----------------------------------------------------------------------------

@@ -346,3 +346,13 @@ def test_planner_does_not_mutate_its_inputs():
     d_copy, o_copy = copy.deepcopy(d), copy.deepcopy(o)
     plan(d, o)
     assert d == d_copy and o == o_copy
+
+
+def test_an_exact_entry_puts_unset_options_back_to_their_defaults():
+    before = observed(mode="vepa", mtu=1400, up=False, addresses=["10.0.0.2/24"], routes=[{"dst": "10.9.0.0/16", "gateway": "10.0.0.1", "metric": 0}])
+    p = plan(desired(exact=True, up=None), before)
+    assert ops(p) == ["set_info_data", "set_link", "del_address", "set_link", "del_route"]
+    assert (p.after.mode, p.after.mtu, p.after.up, p.after.addresses, p.after.routes) == ("bridge", 1500, True, [], [])
+    # The MAC and the broadcast queue stay: they are not reset.
+    assert p.after.mac_address == before.mac_address and p.after.bcqueuelen == 1000
+    assert not plan(desired(exact=True), observed()).changed
