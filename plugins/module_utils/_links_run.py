@@ -1,7 +1,8 @@
 # Copyright (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One macvlan_links run: plan every link first, then apply them in order, then read back.
+"""One macvlan_links run: plan every link first (here), apply them in order (_links_apply.py),
+then read back (here).
 
 Every entry goes through the shared planner (_planner.py) and applier (_link_apply.py), as
 in macvlan_link; what is added here is the many: all plans are made before the first kernel
@@ -23,14 +24,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile i
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LinkEntry
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import (
-    DesiredLink,
-    ObservedLink,
-    Op,
-    ParentInfo,
-    Plan,
-    Sibling,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, ParentInfo, Plan
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes, unapplied_attributes
 
@@ -65,7 +59,7 @@ def _plan_entry(pool: NamespacePool, entry: LinkEntry) -> list[LinkWork]:
     desired = entry.desired
     if desired is None:  # deleted: every macvlan on the parent
         parent = pool.parent(entry.netns, entry.parent, entry.parent_netns)
-        return [_work(pool, entry.label, _orphan(link, entry.netns), entry.parent_netns, None) for link in pool.on_parent(entry.netns, parent)]
+        return [_work(pool, entry.label, _orphan(link, entry.netns), entry.parent_netns, parent) for link in pool.on_parent(entry.netns, parent)]
     parent = None
     if entry.parent is not None and desired.state == "present":
         parent = pool.parent(entry.netns, entry.parent, entry.parent_netns)
@@ -99,7 +93,7 @@ def _orphans(pool: NamespacePool, entries: list[LinkEntry]) -> list[LinkWork]:
             if key not in listed and key not in seen:
                 seen.add(key)
                 label = f"{link.kind} {link.name} in {describe_netns(entry.netns)} (on parent {parent.name}, not in config)"
-                work.append(_work(pool, label, _orphan(link, entry.netns), entry.parent_netns, None))
+                work.append(_work(pool, label, _orphan(link, entry.netns), entry.parent_netns, parent))
     return work
 
 
@@ -109,47 +103,6 @@ def plan_links(pool: NamespacePool, entries: list[LinkEntry], overridden: bool) 
     for entry in entries:
         work.extend(_plan_entry(pool, entry))
     return work
-
-
-def _parent_key(work: LinkWork) -> tuple:
-    return (work.parent_netns, work.parent.ifindex)
-
-
-def apply_links(pool: NamespacePool, work: list[LinkWork]) -> None:
-    """Apply in order; on a failure, undo that link only and say what was and was not done."""
-    created: dict[tuple, list[Sibling]] = {}  # new MACs on each parent in this run
-    done: list[str] = []
-    for index, item in enumerate(work):
-        if not item.plan.changed:
-            continue
-        try:
-            if item.parent is not None and item.plan.created:
-                # Links made earlier in this run are siblings too: plan again with them (pure, cheap).
-                extra = tuple(created.get(_parent_key(item), []))
-                if extra:
-                    parent = dataclasses.replace(item.parent, siblings=item.parent.siblings + extra)
-                    item.plan = plan_link_changes(item.desired, item.before, parent)
-            place = pool.placement(item.desired.netns, item.parent_netns)
-            before = item.before
-            item.applier = LinkApplier(place, item.desired.name, before.kind if before else item.desired.kind, before.ifindex if before else None)
-            item.applier.apply(item.plan)
-        except MacvlanError as exc:
-            pending = [w.label for w in work[index + 1:] if w.plan.changed]
-            raise MacvlanError(_midway_message(item.label, exc, done, pending)) from exc
-        done.append(item.label)
-        pool.forget(item.desired.netns)
-        create = next((a for a in item.plan.actions if a.op is Op.CREATE), None)
-        if create is not None and item.parent is not None and create.arg.mac_address:
-            sibling = Sibling(ifindex=-1, name=item.desired.name, kind=create.arg.kind, mac_address=create.arg.mac_address)
-            created.setdefault(_parent_key(item), []).append(sibling)
-
-
-def _midway_message(label: str, exc: MacvlanError, done: list[str], pending: list[str]) -> str:
-    message = f"{label}: {exc}"
-    message += f". Converged before it: {', '.join(done)}" if done else ". Nothing else had been changed"
-    if pending:
-        message += f". Not attempted: {', '.join(pending)}"
-    return message
 
 
 def read_back(pool: NamespacePool, work: list[LinkWork]) -> None:
@@ -166,7 +119,11 @@ def read_back(pool: NamespacePool, work: list[LinkWork]) -> None:
             failure = ignored_attributes_error(problems, item.desired) if after is not None else MacvlanError(
                 f"link {item.desired.name} vanished from {item.desired.where} while it was being configured"
             )
-            item.applier.undo(item.plan, failure)
+            if item.applier is not None:
+                item.applier.undo(item.plan, failure)
+            elif after is not None:  # created in a batch, in its one request: undoing it is deleting it
+                pool.socket(item.desired.netns).delete_link(after.ifindex)
+                failure = MacvlanError(f"{failure} (the new link {item.desired.name} was removed again)")
             raise MacvlanError(f"{item.label}: {failure}")
         item.after = dataclasses.replace(after)
         name_lower_device(item.after, pool.placement(item.desired.netns, item.parent_netns), item.parent)

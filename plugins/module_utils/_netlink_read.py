@@ -134,14 +134,30 @@ class LinkReader:
         return links
 
     def dump_links_with_ip(self, kinds: tuple[str, ...]) -> list[ObservedLink]:
-        """Links of these kinds with their addresses and routes, in three dumps for the whole
-        namespace (not three per link): what a many-links run observes."""
-        links = self.dump_links(kinds, with_ip=False)
-        addresses, routes = self._addresses_by_link(), self._routes_by_link()
+        """Links of these kinds with their addresses and routes, in one dump of each for the whole
+        namespace (not three per link), links decoded by the plain-bytes reader: what a many-links
+        run observes."""
+        raw = self.raw()
+        if self.strict:
+            links = [link for kind in kinds for link, _group in raw.dump(kind)]
+        else:
+            links = [link for link, _group in raw.dump() if link.kind in kinds]
+        links.sort(key=lambda link: link.ifindex)
+        addresses: dict[int, list[str]] = {}
+        for index, cidr in raw.addresses():
+            addresses.setdefault(index, []).append(cidr)
+        routes: dict[int, list[dict]] = {}
+        for family in (AF_INET, AF_INET6):
+            for index, route in raw.routes(family):
+                routes.setdefault(index, []).append(route)
         for link in links:
             link.addresses = sorted(addresses.get(link.ifindex, []), key=_address_order)
             link.routes = sorted(routes.get(link.ifindex, []), key=_route_order)
         return links
+
+    def link_groups(self) -> dict[int, int | None]:
+        """The group of every link of the namespace, by ifindex (one dump)."""
+        return {link.ifindex: group for link, group in self.raw().dump()}
 
     def _read_ip(self, link: ObservedLink) -> None:
         link.addresses = self.read_addresses(link.ifindex)
@@ -221,12 +237,6 @@ class LinkReader:
         messages = self.rt.addr("dump", index=ifindex, **self._kernel_filter())
         return sorted((cidr for index, cidr in _addresses(messages) if index == ifindex), key=_address_order)
 
-    def _addresses_by_link(self) -> dict[int, list[str]]:
-        result: dict[int, list[str]] = {}
-        for index, cidr in _addresses(self.rt.addr("dump")):
-            result.setdefault(index, []).append(cidr)
-        return result
-
     def read_routes(self, ifindex: int) -> list[dict]:
         """Unicast routes in the main table through this link that someone added (not the kernel)."""
         result = []
@@ -234,14 +244,6 @@ class LinkReader:
             messages = self.rt.route("dump", family=family, table=RT_TABLE_MAIN, oif=ifindex, **self._kernel_filter())
             result.extend(route for index, route in _routes(messages, family) if index == ifindex)
         return sorted(result, key=_route_order)
-
-    def _routes_by_link(self) -> dict[int, list[dict]]:
-        result: dict[int, list[dict]] = {}
-        for family in (AF_INET, AF_INET6):
-            messages = self.rt.route("dump", family=family, table=RT_TABLE_MAIN, **self._kernel_filter())
-            for index, route in _routes(messages, family):
-                result.setdefault(index, []).append(route)
-        return result
 
     def read_parent(self, name: str) -> ParentInfo:
         """The device a new macvlan on `name` really attaches to.

@@ -228,10 +228,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_apply import apply_links
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_gather import gather_links
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LINKS_ARGUMENT_SPEC, entries_from_params
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import apply_links, plan_links, read_back
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import plan_links, read_back
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 
 
