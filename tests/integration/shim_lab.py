@@ -42,6 +42,7 @@ class ShimLab:
         self.lab, self.staged, self.tmp = lab, staged, tmp_path
         self.h1 = lab.ns("h1")
         self.root = tmp_path / "root"
+        self.state_dir = tmp_path / "state"
         for rel, text in FIXTURE_FILES.items():
             (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
             (self.root / rel).write_text(text)
@@ -77,8 +78,9 @@ class ShimLab:
         return self._run(f"linuxnet.macvlan.{name}", extra, check, expect_failure=False)
 
     def _run(self, playbook: str, variables: dict, check: bool, expect_failure: bool) -> dict:
+        # The record of a promiscuous parent goes to the test's own directory, never the machine's /run.
         extra = {"host_shim_addresses": ADDRESSES, "host_shim_routes": ROUTES, "host_shim_mac_address": MAC,
-                 "host_shim_persist_root": str(self.root)}
+                 "host_shim_persist_root": str(self.root), "host_shim_state_dir": str(self.state_dir)}
         extra.update(variables)
         extra = {k: v for k, v in extra.items() if v is not None}
         (self.tmp / "vars.json").write_text(json.dumps(extra))
