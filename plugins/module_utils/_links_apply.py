@@ -60,6 +60,10 @@ def _shape(item: LinkWork) -> str | None:
     return None
 
 
+def _same_batch(item: LinkWork, shape: str, where: tuple) -> bool:
+    return _shape(item) == shape and (item.desired.netns, item.parent_netns) == where
+
+
 def apply_links(pool: NamespacePool, work: list[LinkWork]) -> None:
     progress = Progress(work)
     index = 0
@@ -69,8 +73,7 @@ def apply_links(pool: NamespacePool, work: list[LinkWork]) -> None:
         end = index + 1
         where = (item.desired.netns, item.parent_netns)
         if shape is not None:
-            while end < len(progress.pending) and _shape(progress.pending[end]) == shape and (
-                progress.pending[end].desired.netns, progress.pending[end].parent_netns) == where:
+            while end < len(progress.pending) and _same_batch(progress.pending[end], shape, where):
                 end += 1
         batch = progress.pending[index:end]
         if shape == "create":

@@ -151,7 +151,7 @@ class LinkWriter:
             return
         groups = self.link_groups()
         used = set(groups.values())
-        group = next(g for g in (secrets.randbelow(1 << 30) + (1 << 30) for _ in range(64)) if g not in used)
+        group = next(g for g in (secrets.randbelow(1 << 30) + (1 << 30) for _attempt in range(64)) if g not in used)
         answers = self.raw().run([group_request(index, group) for index in ifindexes])
         moved = [index for index, answer in zip(ifindexes, answers) if answer is None]
         failed = next((answer for answer in answers if answer is not None and answer.code not in ALREADY_GONE_LINK), None)
@@ -161,4 +161,3 @@ class LinkWriter:
             # Put the links back in their groups: nothing was deleted.
             self.raw().run([group_request(index, groups.get(index) or 0) for index in moved])
             raise failed
-

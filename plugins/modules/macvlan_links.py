@@ -11,7 +11,7 @@ short_description: Manage many macvlan and macvtap links, in many namespaces, in
 version_added: 0.1.0
 description:
   - Manages a host's whole macvlan configuration in one task, in the shape of Ansible's network resource
-    modules (O(config) plus O(state)): the host's own links and its containers' links side by side.
+    modules (O(config) plus O(state)), the host's own links and its containers' links side by side.
   - Each entry of O(config) takes the options of M(linuxnet.macvlan.macvlan_link), plus where the link lives
     (O(config[].netns)) and where its parent lives (O(config[].parent_netns)), as in M(linuxnet.macvlan.macvlan_netns).
     Every entry goes through the same planner as those modules, with the same rules (re-creation only with
@@ -36,6 +36,10 @@ attributes:
     support: full
     details:
       - Predicts every link's end state; a random MAC or a new ifindex cannot be predicted and is returned as V(null).
+  idempotent:
+    support: partial
+    details:
+      - Idempotent except for entries with O(config[].recreate=always), which are re-created on every run.
 options:
   state:
     description:
