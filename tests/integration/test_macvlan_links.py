@@ -188,3 +188,15 @@ def test_a_thousand_links_in_one_task(links_lab, modules):
     assert again["changed"] is False and len(again["links"]) == 1000
     gone = modules.ok(M, {"state": "deleted", "config": [{"netns": h1, "parent_netns": h1, "parent": "eth0"}]})
     assert len(gone["links"]) == 1000 and macvlans(lab, h1) == {}
+
+
+def test_a_refusal_inside_a_batch_of_creations_leaves_later_links_undone(links_lab, modules):
+    """Plain creations go out in windows; the kernel refuses passthru next to other macvlans (EINVAL),
+    after the next creation of the window was already made: that one is removed again."""
+    lab = links_lab
+    h1 = lab.ns("h1")
+    config = [host(lab, "mva"), host(lab, "mvp", mode="passthru"), host(lab, "mvb"), host(lab, "mvc")]
+    failed = modules.fails(M, {"config": config})
+    assert "config[1] (mvp" in failed["msg"] and "the parent is busy: a passthru link needs the parent to itself" in failed["msg"]
+    assert "Converged before it: config[0] (mva" in failed["msg"] and "Not attempted: config[2] (mvb" in failed["msg"]
+    assert sorted(macvlans(lab, h1)) == ["mva"]
