@@ -61,7 +61,7 @@ class NamespacePool:
     def other_kind(self, netns: str | None, name: str) -> ObservedLink | None:
         """A link of this name that is no macvlan (asked only for names the macvlan dump lacks)."""
         if netns not in self._names:
-            self._names[netns] = {link.name: link for link in self.socket(netns).dump_links(with_ip=False)}
+            self._names[netns] = {link.name: link for link, _group in self.socket(netns).raw().dump()}
         link = self._names[netns].get(name)
         return link if link is not None and link.kind not in MACVLAN_KINDS else None
 
