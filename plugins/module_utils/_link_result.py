@@ -21,6 +21,7 @@ LINK_FIELDS = (
     "bc_cutoff",
     "netns",
     "addresses",
+    "dynamic_addresses",
     "routes",
     "promisc",
 )

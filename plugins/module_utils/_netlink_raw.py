@@ -39,7 +39,8 @@ MODE_BITS = {name: bit for bit, name in MODE_NAMES.items()}
 FLAG_BITS = {"nopromisc": 1, "nodst": 2}
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 RTM_NEWADDR, RTM_GETADDR, RTM_NEWROUTE, RTM_GETROUTE = 20, 22, 24, 26
-IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_PERMANENT = 0x80
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 AF_INET, RT_TABLE_MAIN, RTPROT_KERNEL, RTN_UNICAST = 2, 254, 2, 1
 IFADDR = struct.Struct("=BBBBI")  # ifaddrmsg: family, prefixlen, flags, scope, index
@@ -144,13 +145,15 @@ def _ip(raw: bytes) -> str:
     return ipaddress.ip_address(raw).compressed
 
 
-def parse_address(data: bytes, offset: int, end: int) -> tuple[int, str] | None:
-    family, prefixlen, _flags, scope, index = IFADDR.unpack_from(data, offset)
+def parse_address(data: bytes, offset: int, end: int) -> tuple[int, str, bool] | None:
+    """(ifindex, CIDR, permanent) of a global-scope address; link-local ones are skipped undecoded."""
+    family, prefixlen, flags, scope, index = IFADDR.unpack_from(data, offset)
     if scope != 0:
         return None
     attrs = _attrs(data, offset + IFADDR.size, end)
     raw = attrs.get(IFA_LOCAL) if family == AF_INET and IFA_LOCAL in attrs else attrs.get(IFA_ADDRESS)
-    return (index, f"{_ip(raw)}/{prefixlen}") if raw else None
+    flags = _u32(attrs.get(IFA_FLAGS)) or flags
+    return (index, f"{_ip(raw)}/{prefixlen}", bool(flags & IFA_F_PERMANENT)) if raw else None
 
 
 def parse_route(data: bytes, offset: int, end: int) -> tuple[int, dict] | None:
@@ -254,8 +257,8 @@ class RawLinks:
             payload += _nested(IFLA_LINKINFO, _attr(IFLA_INFO_KIND, kind_filter.encode() + b"\0"))
         return self._dump(RTM_GETLINK, payload, RTM_NEWLINK, parse_link, "link dump")
 
-    def addresses(self) -> list[tuple[int, str]]:
-        """(ifindex, CIDR) of every global-scope address; link-local ones are skipped undecoded."""
+    def addresses(self) -> list[tuple[int, str, bool]]:
+        """(ifindex, CIDR, permanent) of every global-scope address."""
         return self._dump(RTM_GETADDR, IFADDR.pack(0, 0, 0, 0, 0), RTM_NEWADDR, parse_address, "address dump")
 
     def routes(self, family: int) -> list[tuple[int, dict]]:

@@ -25,6 +25,7 @@ IFF_UP = 0x1
 IFF_PROMISC = 0x100
 IFF_ALLMULTI = 0x200
 RTPROT_KERNEL = 2
+IFA_F_PERMANENT = 0x80
 RT_TABLE_MAIN = 254
 AF_INET, AF_INET6 = 2, 10
 NO_NSID = (None, 0xFFFFFFFF, -1)  # what the kernel answers for "no id assigned"
@@ -53,8 +54,11 @@ def _route_order(route: dict) -> tuple:
     return (route["dst"], route["gateway"] or "", route["metric"])
 
 
-def _addresses(messages) -> list[tuple[int, str]]:
-    """(ifindex, CIDR) of each global-scope address; IPv6 link-local belongs to the kernel."""
+def _addresses(messages) -> list[tuple[int, str, bool]]:
+    """(ifindex, CIDR, permanent) of each global-scope address; IPv6 link-local belongs to the kernel.
+
+    A permanent address was set by someone; one without IFA_F_PERMANENT has a lifetime (a DHCP
+    lease, IPv6 autoconfiguration) and belongs to the protocol that keeps renewing it."""
     result = []
     for msg in messages:
         if msg["scope"] != 0:
@@ -62,8 +66,17 @@ def _addresses(messages) -> list[tuple[int, str]]:
         address = msg.get_attr("IFA_ADDRESS")
         if msg["family"] == AF_INET and msg.get_attr("IFA_LOCAL"):
             address = msg.get_attr("IFA_LOCAL")
-        result.append((msg["index"], f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}"))
+        flags = msg.get_attr("IFA_FLAGS") or msg["flags"]
+        result.append((msg["index"], f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}", bool(flags & IFA_F_PERMANENT)))
     return result
+
+
+def _split_addresses(entries) -> tuple[list[str], list[str]]:
+    """(permanent, dynamic) CIDRs, each sorted by version and address."""
+    entries = list(entries)
+    permanent = sorted((cidr for cidr, keep in entries if keep), key=_address_order)
+    dynamic = sorted((cidr for cidr, keep in entries if not keep), key=_address_order)
+    return permanent, dynamic
 
 
 def _routes(messages, family: int) -> list[tuple[int, dict]]:
@@ -143,15 +156,15 @@ class LinkReader:
         else:
             links = [link for link, _group in raw.dump() if link.kind in kinds]
         links.sort(key=lambda link: link.ifindex)
-        addresses: dict[int, list[str]] = {}
-        for index, cidr in raw.addresses():
-            addresses.setdefault(index, []).append(cidr)
+        addresses: dict[int, list[tuple[str, bool]]] = {}
+        for index, cidr, permanent in raw.addresses():
+            addresses.setdefault(index, []).append((cidr, permanent))
         routes: dict[int, list[dict]] = {}
         for family in (AF_INET, AF_INET6):
             for index, route in raw.routes(family):
                 routes.setdefault(index, []).append(route)
         for link in links:
-            link.addresses = sorted(addresses.get(link.ifindex, []), key=_address_order)
+            link.addresses, link.dynamic_addresses = _split_addresses(addresses.get(link.ifindex, []))
             link.routes = sorted(routes.get(link.ifindex, []), key=_route_order)
         return links
 
@@ -160,7 +173,7 @@ class LinkReader:
         return {link.ifindex: group for link, group in self.raw().dump()}
 
     def _read_ip(self, link: ObservedLink) -> None:
-        link.addresses = self.read_addresses(link.ifindex)
+        link.addresses, link.dynamic_addresses = self.read_addresses(link.ifindex)
         link.routes = self.read_routes(link.ifindex)
 
     @staticmethod
@@ -232,10 +245,10 @@ class LinkReader:
         The callers still check every message, so both paths give the same result."""
         return {"dump_filter": RequestProcessor()} if self.strict else {}
 
-    def read_addresses(self, ifindex: int) -> list[str]:
-        """Global-scope addresses; IPv6 link-local belongs to the kernel and is not managed."""
+    def read_addresses(self, ifindex: int) -> tuple[list[str], list[str]]:
+        """(permanent, dynamic) global-scope addresses; IPv6 link-local belongs to the kernel."""
         messages = self.rt.addr("dump", index=ifindex, **self._kernel_filter())
-        return sorted((cidr for index, cidr in _addresses(messages) if index == ifindex), key=_address_order)
+        return _split_addresses((cidr, permanent) for index, cidr, permanent in _addresses(messages) if index == ifindex)
 
     def read_routes(self, ifindex: int) -> list[dict]:
         """Unicast routes in the main table through this link that someone added (not the kernel)."""

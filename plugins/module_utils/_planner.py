@@ -76,6 +76,7 @@ def copy_link(link: ObservedLink) -> ObservedLink:
         link,
         flags=list(link.flags),
         source_macs=list(link.source_macs),
+        dynamic_addresses=list(link.dynamic_addresses),
         addresses=list(link.addresses) if link.addresses is not None else None,
         routes=[dict(route) for route in link.routes] if link.routes is not None else None,
     )

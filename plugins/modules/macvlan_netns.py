@@ -166,7 +166,18 @@ link:
     bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1000}
     bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1}
     netns: {description: The target namespace (as RV(netns))., type: str, returned: when present, sample: net1}
-    addresses: {description: Global-scope addresses., type: list, elements: str, returned: when present, sample: ["192.168.8.120/24"]}
+    addresses:
+      description: The permanent global-scope addresses (set by someone), the ones O(addresses) manages.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.8.120/24"]
+    dynamic_addresses:
+      description: Global-scope addresses with a lifetime (a DHCP lease, IPv6 autoconfiguration); reported, never managed.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.1.57/24"]
     routes:
       description: Routes through the link other than the kernel's own.
       type: list
