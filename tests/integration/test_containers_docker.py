@@ -1,0 +1,141 @@
+"""Docker containers as targets, against a real dockerd confined to lab host h1 (one engine for the file).
+
+macvlan_netns with `container:` (a --network none container's only NIC, a second NIC for a container on a
+Docker macvlan network, the same MAC after re-creation, the engine's own endpoint refused, every error),
+and macvlan_info naming containers. Verified independently: iproute2 inside the container's namespace,
+`docker exec ... ping` and pings from the lab's LAN peers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine_fixtures import Views, docker_lab  # noqa: F401  pylint: disable=unused-import
+
+MODULE = "macvlan_netns"
+NETWORK = "lan"
+# seed 004's network, on the lab's LAN: containers get .192-.222, the host's shim keeps .223 (--aux-address).
+NETWORK_ARGS = ["-d", "macvlan", "--subnet", "10.78.0.0/24", "--gateway", "10.78.0.254", "--ip-range", "10.78.0.192/27",
+                "--aux-address", "host=10.78.0.223", "-o", "parent=eth0"]
+
+
+@pytest.fixture(scope="module")
+def dlab(docker_lab):  # noqa: F811  pylint: disable=redefined-outer-name
+    engine = docker_lab.engine
+    engine.cli("network", "create", *NETWORK_ARGS, NETWORK)
+    engine.run("web", "--network", NETWORK)
+    engine.run("solo", "--network", "none")
+    return docker_lab
+
+
+def nic_args(dlab, container: str, name: str, address: str, **extra) -> dict:
+    args = {"name": name, "container": container, "parent_netns": dlab.h1, "addresses": [address]}
+    args.update(extra)
+    return args
+
+
+def test_network_none_container_gets_its_only_nic_on_the_default_route_parent(dlab):
+    """No parent given: the link goes on h1's default-route interface (eth0), named in check mode too."""
+    views = Views(dlab)
+    args = nic_args(dlab, "solo", "eth0", "10.78.0.50/24", routes=[{"dst": "default", "gateway": "10.78.0.254"}])
+    predicted = dlab.modules.ok(MODULE, args, check=True)
+    assert predicted["link"]["parent"] == "eth0"
+    applied = dlab.modules.four_steps(MODULE, args, views, ["container:solo", dlab.h1])
+    assert applied["link"]["parent"] == "eth0"
+    assert applied["container"]["name"] == "solo" and applied["container"]["engine"] == "docker"
+    assert applied["netns"] == f"/proc/{dlab.engine.pid('solo')}/ns/net"
+    link = views.container_links("solo")["eth0"]
+    assert link["linkinfo"]["info_kind"] == "macvlan" and link["linkinfo"]["info_data"]["mode"] == "bridge"
+    assert views.container_addrs("solo", "eth0") == ["10.78.0.50/24"]
+    assert [r["gateway"] for r in views.container_routes("solo") if r["dst"] == "default"] == ["10.78.0.254"]
+    assert dlab.engine.ping("solo", "10.78.0.254"), "the container does not reach the LAN router"
+    assert dlab.lab.ping(dlab.lan, "10.78.0.50"), "the LAN does not reach the container"
+
+
+def test_second_nic_for_a_container_on_a_docker_macvlan_network(dlab):
+    """What pipework does: eth1 on h1's other segment, next to the engine's own eth0 (left untouched)."""
+    views = Views(dlab)
+    endpoint_before = views.container_links("web")["eth0"]
+    args = nic_args(dlab, "web", "eth1", "10.79.0.10/24", parent="eth1")
+    dlab.modules.four_steps(MODULE, args, views, ["container:web", dlab.h1])
+    links = views.container_links("web")
+    assert links["eth1"]["linkinfo"]["info_kind"] == "macvlan"
+    assert views.container_addrs("web", "eth1") == ["10.79.0.10/24"]
+    assert links["eth0"]["address"] == endpoint_before["address"] and links["eth0"]["ifindex"] == endpoint_before["ifindex"]
+    assert dlab.engine.ping("web", "10.79.0.254"), "the second NIC does not reach its segment"
+    web_ip = dlab.engine.network_inspect(NETWORK)["Containers"]
+    first = next(iter(web_ip.values()))["IPv4Address"].split("/")[0]
+    assert dlab.lab.ping(dlab.lan, first), "the engine's own NIC stopped working"
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_engine_endpoint_is_never_changed_or_deleted(dlab, state):
+    views = Views(dlab)
+    before = views.snapshot("container:web")
+    args = nic_args(dlab, "web", "eth0", "10.78.0.60/24", parent="eth0", state=state)
+    result = dlab.modules.fails(MODULE, args)
+    assert "is the endpoint of Docker network 'lan'" in result["msg"]
+    assert "container 'web' (Docker" in result["msg"]
+    assert views.snapshot("container:web") == before
+
+
+def test_recreated_container_gets_the_same_mac(dlab):
+    """The stable MAC comes from the container's name: a new namespace and PID, the same MAC (and DHCP lease)."""
+    engine = dlab.engine
+    engine.run("phoenix", "--network", "none")
+    args = nic_args(dlab, "phoenix", "eth0", "10.78.0.70/24", parent="eth0")
+    first = dlab.modules.ok(MODULE, args)
+    old_pid = engine.pid("phoenix")
+    engine.cli("rm", "-f", "phoenix")
+    engine.run("phoenix", "--network", "none")
+    assert engine.pid("phoenix") != old_pid
+    second = dlab.modules.ok(MODULE, args)
+    assert second["changed"] is True
+    assert second["link"]["mac_address"] == first["link"]["mac_address"]
+    assert Views(dlab).container_links("phoenix")["eth0"]["address"] == first["link"]["mac_address"]
+    engine.cli("rm", "-f", "phoenix")
+
+
+def test_errors_name_the_container_and_the_engine(dlab):
+    engine = dlab.engine
+    base = {"name": "eth0", "parent": "eth0", "parent_netns": dlab.h1}
+    msg = dlab.modules.fails(MODULE, dict(base, container="ghost"))["msg"]
+    assert "container=ghost: no such container" in msg and "Docker does not know it" in msg
+    msg = dlab.modules.fails(MODULE, dict(base, container="ghost", container_engine="docker"))["msg"]
+    assert msg.startswith("container=ghost: Docker does not know it")
+
+    engine.cli("create", "--name", "sleeper", "--network", "none", "lab/busybox", "sleep", "60")
+    msg = dlab.modules.fails(MODULE, dict(base, container="sleeper"))["msg"]
+    assert msg == "container=sleeper: container 'sleeper' (Docker) is not running, so it has no network namespace; start it first"
+    engine.cli("rm", "-f", "sleeper")
+
+    from modrun import ModuleRunner  # pylint: disable=import-outside-toplevel
+    unreachable = ModuleRunner(env=dict(engine.env(), DOCKER_HOST="unix:///nonexistent/lmve-docker.sock"))
+    msg = unreachable.fails(MODULE, dict(base, container="web", container_engine="docker"))["msg"]
+    assert msg.startswith("container=web: Docker cannot be reached (") and "DOCKER_HOST" in msg
+
+    missing = ModuleRunner(env=dict(engine.env(), PATH="/nonexistent"))
+    msg = missing.fails(MODULE, dict(base, container="web", container_engine="docker"))["msg"]
+    assert msg == "container=web: Docker is not installed (no 'docker' command on PATH)"
+    msg = missing.fails(MODULE, dict(base, container="web"))["msg"]
+    assert msg.startswith("container=web: no container engine could be asked (Docker is not installed")
+
+    msg = dlab.modules.fails(MODULE, dict(base, container="web", create_netns=True))["msg"]
+    assert "create_netns: only a named namespace can be created" in msg
+
+
+def test_macvlan_info_names_containers(dlab):
+    """Docker's namespaces are not under /run/netns: all_netns finds them by process, and names the container."""
+    engine = dlab.engine
+    web_id = engine.cli("inspect", "--format", "{{.Id}}", "web").stdout.strip()
+    info = dlab.modules.ok("macvlan_info", {"all_netns": True})
+    web_links = {l["name"]: l for l in info["links"] if (l.get("container") or {}).get("name") == "web"}
+    assert set(web_links) == {"eth0", "eth1"}, info["links"]
+    assert web_links["eth0"]["container"] == {"name": "web", "id": web_id, "engine": "docker"}
+    assert web_links["eth0"]["parent"] == "eth0" and web_links["eth0"]["parent_netns"] == dlab.h1
+    assert web_links["eth0"]["netns"] == f"/proc/{engine.pid('web')}/ns/net"
+
+    one = dlab.modules.ok("macvlan_info", {"container": "web"})
+    assert sorted(l["name"] for l in one["links"]) == ["eth0", "eth1"]
+    assert all(l["container"]["name"] == "web" for l in one["links"])
+    assert dlab.modules.fails("macvlan_info", {"container": "ghost"})["msg"].startswith("container=ghost: no such container")
