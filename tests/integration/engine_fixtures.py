@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import shutil
 import signal
 import sys
@@ -160,3 +162,60 @@ class Views:
     def container_routes(self, container: str, family: str = "-4") -> list[dict]:
         pid = self.elab.engine.pid(container)
         return json.loads(sh("nsenter", f"--net=/proc/{pid}/ns/net", "ip", family, "-j", "route", "show").stdout)
+
+
+RECAP = re.compile(r"^h1\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class RolePlays:
+    """The host_shim role on the engine host h1, through ansible-playbook and the netns connection.
+    The engine's client environment goes in the play's `environment:`, as a user's would."""
+
+    def __init__(self, elab: EngineLab, staged: Path, tmp: Path):
+        self.elab, self.staged, self.tmp = elab, staged, tmp
+        engine_env = {k: v for k, v in elab.engine.env().items() if k in ("PATH", "DOCKER_HOST")}
+        (tmp / "inventory.yml").write_text(json.dumps({"all": {"hosts": {"h1": {
+            "ansible_connection": "linuxnet.macvlan.netns", "ansible_netns_name": elab.h1,
+            "ansible_python_interpreter": sys.executable}}}}))
+        (tmp / "play.yml").write_text(
+            "---\n- name: Host shim\n  hosts: h1\n  gather_facts: false\n"
+            f"  environment: {json.dumps(engine_env)}\n"
+            "  roles:\n    - role: linuxnet.macvlan.host_shim\n"
+        )
+
+    def play(self, check: bool = False, expect_failure: bool = False, **variables) -> dict:
+        extra = {"host_shim_state_dir": str(self.tmp / "state"), "host_shim_persist_root": str(self.tmp / "root")}
+        extra.update(variables)
+        (self.tmp / "vars.json").write_text(json.dumps(extra))
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.staged), ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1",
+                   ANSIBLE_LOCAL_TEMP=str(self.tmp / "ansible-local"), ANSIBLE_REMOTE_TEMP=str(self.tmp / "ansible-remote"),
+                   ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_STDOUT_CALLBACK="default")
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.tmp / "inventory.yml"),
+               str(self.tmp / "play.yml"), "-e", f"@{self.tmp / 'vars.json'}"] + (["--check", "--diff"] if check else [])
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+        out = proc.stdout + proc.stderr
+        if expect_failure:
+            assert proc.returncode != 0, f"the role should have failed:\n{out[-3000:]}"
+            return {"changed": None, "out": out}
+        assert proc.returncode == 0, f"ansible-playbook failed ({proc.returncode}):\n{out[-5000:]}"
+        recap = RECAP.search(proc.stdout)
+        assert recap, proc.stdout[-2000:]
+        return {"changed": int(recap.group(2)), "out": out}
+
+    def four_steps(self, **variables) -> None:
+        """check -> apply -> apply (no change) -> check (no change)."""
+        assert self.play(check=True, **variables)["changed"] > 0
+        assert self.play(**variables)["changed"] > 0
+        for check in (False, True):
+            again = self.play(check=check, **variables)
+            assert again["changed"] == 0, f"not idempotent (check={check}):\n{again['out'][-4000:]}"
+
+    def shim(self, name: str = "macvlan-shim") -> dict:
+        lab, h1 = self.elab.lab, self.elab.h1
+        link = lab.link(h1, name)
+        if link is None:
+            return {}
+        routes = sorted(r["dst"] for fam in ("-4", "-6") for r in lab.routes(h1, name, fam)
+                        if r.get("protocol") != "kernel" and not r["dst"].startswith("fe80"))
+        return {"parent": link.get("link"), "mode": link["linkinfo"]["info_data"]["mode"],
+                "addresses": lab.addrs(h1, name), "routes": routes}

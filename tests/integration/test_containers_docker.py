@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine_fixtures import Views, docker_lab  # noqa: F401  pylint: disable=unused-import
+from engine_fixtures import RolePlays, Views, docker_lab  # noqa: F401  pylint: disable=unused-import
 
 MODULE = "macvlan_netns"
 NETWORK = "lan"
@@ -139,3 +139,70 @@ def test_macvlan_info_names_containers(dlab):
     assert sorted(l["name"] for l in one["links"]) == ["eth0", "eth1"]
     assert all(l["container"]["name"] == "web" for l in one["links"])
     assert dlab.modules.fails("macvlan_info", {"container": "ghost"})["msg"].startswith("container=ghost: no such container")
+
+
+# ---- host_shim derived from the engine's network --------------------------------------------------
+
+def container_ip(engine, name: str, network: str, key: str = "IPAddress") -> str:
+    fmt = "{{(index .NetworkSettings.Networks \"%s\").%s}}" % (network, key)
+    return engine.cli("inspect", "--format", fmt, name).stdout.strip()
+
+
+def test_role_derives_the_shim_from_a_network_with_ip_range_and_aux_address(dlab, staged, tmp_path):
+    """seed 004's network: route = --ip-range, shim address = --aux-address, parent = -o parent."""
+    plays = RolePlays(dlab, staged, tmp_path)
+    web_ip = container_ip(dlab.engine, "web", NETWORK)
+    assert not dlab.lab.ping(dlab.h1, web_ip, tries=1), "the host reaches its container before the shim"
+    plays.four_steps(host_shim_container_network=NETWORK)
+    assert plays.shim() == {"parent": "eth0", "mode": "bridge", "addresses": ["10.78.0.223/32"], "routes": ["10.78.0.192/27"]}
+    assert dlab.lab.ping(dlab.h1, web_ip), "host -> container through the derived shim"
+    assert dlab.engine.ping("web", "10.78.0.223"), "container -> host shim"
+    assert dlab.lab.ping(dlab.h1, "10.78.0.254"), "the host lost its LAN"
+    plays.play(host_shim_container_network=NETWORK, host_shim_state="absent")
+    assert plays.shim() == {}
+
+
+def test_role_derives_host_routes_for_a_dual_stack_network_without_ip_range(dlab, staged, tmp_path):
+    """No --ip-range: one /32 and /128 per running container, refreshed by each run; v4 and v6 aux addresses."""
+    engine = dlab.engine
+    dlab.lab.run(dlab.h1, "ip", "link", "add", "eth2", "type", "veth", "peer", "name", "eth2p")
+    for dev in ("eth2", "eth2p"):
+        dlab.lab.run(dlab.h1, "ip", "link", "set", dev, "up")
+    engine.cli("network", "create", "-d", "macvlan", "--ipv6", "--subnet", "10.81.0.0/24", "--gateway", "10.81.0.254",
+               "--subnet", "fd00:81::/64", "--gateway", "fd00:81::fe", "--aux-address", "host=10.81.0.250",
+               "--aux-address", "host6=fd00:81::250", "-o", "parent=eth2", "dual")
+    engine.run("d1", "--network", "dual", "--ip", "10.81.0.21", "--ip6", "fd00:81::21")
+    plays = RolePlays(dlab, staged, tmp_path)
+    variables = {"host_shim_container_network": "dual", "host_shim_name": "shim-dual"}
+    plays.four_steps(**variables)
+    assert plays.shim("shim-dual") == {"parent": "eth2", "mode": "bridge", "addresses": ["10.81.0.250/32", "fd00:81::250/128"],
+                                       "routes": ["10.81.0.21", "fd00:81::21"]}  # host routes, as iproute2 prints them
+    assert dlab.lab.ping(dlab.h1, "10.81.0.21") and dlab.lab.ping(dlab.h1, "fd00:81::21")
+    engine.run("d2", "--network", "dual", "--ip", "10.81.0.22", "--ip6", "fd00:81::22")
+    assert plays.play(**variables)["changed"] > 0
+    assert plays.shim("shim-dual")["routes"] == ["10.81.0.21", "10.81.0.22", "fd00:81::21", "fd00:81::22"]
+    assert dlab.lab.ping(dlab.h1, "10.81.0.22") and dlab.engine.ping("d2", "10.81.0.250")
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"host_shim_addresses": ["10.78.0.200/32"]},
+     "host_shim_addresses: 10.78.0.200/32 lies inside 10.78.0.192/27, which Docker network 'lan' hands out to containers, "
+     "and is not reserved"),
+    ({"host_shim_parent": "eth1"}, "host_shim_parent=eth1: Docker network 'lan' sits on eth0"),
+    ({"host_shim_container_network": "ghostnet"}, "host_shim_container_network=ghostnet: no such network"),
+    ({"host_shim_container_network": "plain"}, "Docker network 'plain' is a bridge network, not a macvlan network"),
+    ({"host_shim_container_network": "secret"}, "Docker network 'secret' is in private mode"),
+])
+def test_role_refuses_what_the_network_cannot_support(dlab, staged, tmp_path, variables, message):
+    engine = dlab.engine
+    if variables.get("host_shim_container_network") == "plain" and "plain" not in engine.cli("network", "ls").stdout:
+        engine.cli("network", "create", "-d", "bridge", "-o", "com.docker.network.bridge.name=lmvebr0", "plain")
+    if variables.get("host_shim_container_network") == "secret" and "secret" not in engine.cli("network", "ls").stdout:
+        dlab.lab.run(dlab.h1, "ip", "link", "add", "eth3", "type", "veth", "peer", "name", "eth3p")
+        engine.cli("network", "create", "-d", "macvlan", "--subnet", "10.82.0.0/24", "-o", "parent=eth3",
+                   "-o", "macvlan_mode=private", "secret")
+    plays = RolePlays(dlab, staged, tmp_path)
+    out = plays.play(expect_failure=True, **dict({"host_shim_container_network": NETWORK}, **variables))["out"]
+    assert message in " ".join(out.split()), out[-3000:]
+    assert "Traceback" not in out
+    assert plays.shim() == {}
