@@ -61,7 +61,7 @@ def parse_docker_network(data: dict) -> EngineNetwork:
     options = data.get("Options") or {}
     subnets = []
     for config in (data.get("IPAM") or {}).get("Config") or []:
-        aux = tuple(sorted((config.get("AuxiliaryAddresses") or {}).values(), key=lambda a: ipaddress.ip_address(a)))
+        aux = tuple(sorted((config.get("AuxiliaryAddresses") or {}).values(), key=ipaddress.ip_address))
         subnets.append(Subnet(config["Subnet"], config.get("Gateway") or None, config.get("IPRange") or None, aux_addresses=aux))
     containers = []
     for entry in sorted((data.get("Containers") or {}).values(), key=lambda c: c.get("Name", "")):

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Lists every macvlan and macvtap link in one namespace, or with O(all_netns=true) in the namespace Ansible
     runs in, every namespace under C(/run/netns) and the namespace of every running process (each found once, by
-    its inode: Docker and Podman do not put theirs under C(/run/netns)), and describes each link's parent device.
+    its inode, because Docker and Podman do not put theirs under C(/run/netns)), and describes each link's parent device.
   - A link in the namespace of a running Docker or Podman container is named by that container
     (RV(links[].container)); the engines are asked through their CLIs, and an engine that is not installed or
     cannot be reached simply names nothing. O(container) lists one container's links.

@@ -3,6 +3,8 @@ and the planner's refusal of an engine's own endpoint (no engine, no kernel)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import _containers
@@ -84,7 +86,7 @@ def test_endpoint_refused_by_the_planner():
     observed = ObservedLink(name="eth0", ifindex=5, kind="macvlan", mac_address="02:42:0A:C7:00:C0")
     for state in ("present", "absent"):
         with pytest.raises(MacvlanError, match="is the endpoint of Docker network 'lan'"):
-            plan_link_changes(DesiredLink(**dict(desired.__dict__, state=state)), observed, None)
+            plan_link_changes(dataclasses.replace(desired, state=state), observed, None)
 
 
 def test_container_identity_is_the_name_and_never_a_namespace_name():
