@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -92,6 +93,12 @@ class Engine:
         self.bindir = self.dir / "bin"  # the client PATH entry (podman's wrapper)
         self.holder: subprocess.Popen | None = None
         self.start_seconds = 0.0
+        # Unix socket paths hold at most 107 bytes and podman's runroot 50: under a deep work directory, dockerd's
+        # exec root (containerd's socket) and podman's runroot go to a short directory of their own (named like
+        # the tests' engine directories, so a sweep finds it).
+        self.execdir = self.dir / "exec"
+        if len(str(self.execdir / "runroot")) > 50:
+            self.execdir = Path(tempfile.mkdtemp(prefix=f"lmve-{os.getpid()}x", dir="/tmp"))
 
     # ---- environment ---------------------------------------------------------------------
 
@@ -138,7 +145,7 @@ class Engine:
         d = self.dir
         path = f"{self.tools}/usr/sbin:{self.tools}/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         return (
-            f"export PATH={path}\nexec dockerd --data-root {d}/data --exec-root {d}/exec --pidfile {d}/docker.pid "
+            f"export PATH={path}\nexec dockerd --data-root {d}/data --exec-root {self.execdir} --pidfile {d}/docker.pid "
             f"-H unix://{d}/docker.sock --iptables=false --ip6tables=false --ip-masq=false --bridge=none "
             "--ip-forward=false --userland-proxy=false --storage-driver vfs --no-new-privileges=false"
         )
@@ -161,7 +168,7 @@ class Engine:
             "[engine.runtimes]\n"
             f'runc = ["{t}/usr/bin/runc"]\n'
         )
-        (d / "storage.conf").write_text(f'[storage]\ndriver = "vfs"\nrunroot = "{d}/runroot"\ngraphroot = "{d}/root"\n')
+        (d / "storage.conf").write_text(f'[storage]\ndriver = "vfs"\nrunroot = "{self.execdir}/runroot"\ngraphroot = "{d}/root"\n')
         wrapper = self.bindir / "podman"
         # Every call enters the engine's mount namespace (its private /run) and network namespace.
         wrapper.write_text(
@@ -169,7 +176,7 @@ class Engine:
             f"holder=$(cat {d}/holder.pid) || exit 125\n"
             f"exec nsenter -t \"$holder\" -m -n env CONTAINERS_CONF={d}/containers.conf CONTAINERS_STORAGE_CONF={d}/storage.conf "
             f"LD_LIBRARY_PATH={t}/usr/lib/x86_64-linux-gnu PATH={t}/usr/bin:{t}/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin "
-            f"{t}/usr/bin/podman --root {d}/root --runroot {d}/runroot --tmpdir {d}/tmp \"$@\"\n"
+            f"{t}/usr/bin/podman --root {d}/root --runroot {self.execdir}/runroot --tmpdir {d}/tmp \"$@\"\n"
         )
         wrapper.chmod(0o755)
 
@@ -209,9 +216,9 @@ class Engine:
         elif self.holder is not None:
             self._kill_leftovers()
         self.holder = None
-        if self.dir.exists():
-            # Storage drivers leave mounts only inside the engine's mount namespace, gone with it.
-            shutil.rmtree(self.dir, ignore_errors=True)
+        # Storage drivers leave mounts only inside the engine's mount namespace, gone with it.
+        for path in (self.dir, self.execdir):
+            shutil.rmtree(path, ignore_errors=True)
 
     def _remove_containers(self) -> None:
         ids = self.cli("ps", "-aq", check=False, timeout=30).stdout.split()
