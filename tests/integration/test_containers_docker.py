@@ -206,3 +206,22 @@ def test_role_refuses_what_the_network_cannot_support(dlab, staged, tmp_path, va
     assert message in " ".join(out.split()), out[-3000:]
     assert "Traceback" not in out
     assert plays.shim() == {}
+
+
+def test_macvlan_links_accepts_container_entries(dlab):
+    """macvlan_links: a config entry may name a container (issue 16), through the same planner."""
+    engine = dlab.engine
+    engine.run("bulk", "--network", "none")
+    views = Views(dlab)
+    args = {"config": [{"name": "eth0", "container": "bulk", "parent": "eth0", "parent_netns": dlab.h1,
+                        "addresses": ["10.78.0.80/24"]},
+                       {"name": "eth1", "container": "bulk", "parent": "eth1", "parent_netns": dlab.h1,
+                        "addresses": ["10.79.0.80/24"]}]}
+    dlab.modules.four_steps("macvlan_links", args, views, ["container:bulk", dlab.h1])
+    assert views.container_addrs("bulk", "eth0") == ["10.78.0.80/24"]
+    assert engine.ping("bulk", "10.78.0.254") and engine.ping("bulk", "10.79.0.254")
+    single = dlab.modules.ok(MODULE, nic_args(dlab, "bulk", "eth0", "10.78.0.80/24", parent="eth0"))
+    assert single["changed"] is False, "macvlan_netns and macvlan_links derive the same MAC for a container"
+    msg = dlab.modules.fails("macvlan_links", {"config": [{"name": "eth0", "container": "web", "parent": "eth0",
+                                                           "parent_netns": dlab.h1, "addresses": ["10.78.0.81/24"]}]})["msg"]
+    assert "is the endpoint of Docker network 'lan'" in msg
