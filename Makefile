@@ -11,13 +11,18 @@ export ANSIBLE_LOCAL_TEMP := $(CURDIR)/build/tmp
 export ANSIBLE_FORCE_COLOR := 0
 PYTEST_WORKERS ?= 2
 
-.PHONY: test deps venv stage lint sanity units integration molecule build demo demo-clean bench clean
+.PHONY: test deps engines venv stage lint sanity units integration molecule build demo demo-clean bench clean
 
-test: deps venv stage build lint sanity units integration molecule
+test: deps engines venv stage build lint sanity units integration molecule
 	@echo "make test: all checks passed"
 
 deps:
 	@tests/tools/apt_deps.sh
+
+# Docker and Podman from Debian's packages, unpacked under build/engines (never installed, never started
+# outside a lab namespace); cached, so only the first run downloads them.
+engines:
+	@tests/tools/engines.sh >/dev/null
 
 venv: $(VENV)/.installed
 
@@ -55,7 +60,7 @@ molecule: venv stage
 	tests/tools/molecule.sh
 
 # The demo: builds a namespace lab (lmvd-*), runs the playbooks against it, proves it by pings.
-demo: deps venv stage
+demo: deps engines venv stage
 	$(PY) playbooks/demo/demo.py
 
 demo-clean:

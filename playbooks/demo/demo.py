@@ -4,7 +4,13 @@ Builds a lab of network namespaces (never touching the machine's own network), r
 collection's playbooks against it through the netns connection plugin, and proves with real
 pings that containers on macvlans reach the LAN and each other, that the host cannot reach
 them until the shim exists, and that a re-created macvlan gets the same DHCP lease back
-thanks to its stable MAC. Exits 0 only when every expected cell holds.
+thanks to its stable MAC. Then seed 004's story on real engines: Docker, then Podman, each confined
+to the docker host's namespace (engine_lab.py; binaries unpacked from Debian's packages by
+tests/tools/engines.sh, never installed): a macvlan network on eth0, two containers that reach each
+other and the LAN but not the host, macvlan_host.yml with host_shim_container_network, and then the
+host and the containers reach each other both ways. Exits 0 only when every expected cell holds, and
+prints how long it took. The engines are stopped and their files removed at the end (even on failure);
+the namespace lab stays up.
 
   demo.py            build (or rebuild) the lab and run the demo; the lab stays up
   demo.py --clean    remove the lab
@@ -18,7 +24,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from engine_lab import Engine, unpack_engines
 
 HERE = Path(__file__).resolve().parent
 TOP = HERE.parents[1]
@@ -28,6 +37,17 @@ SHIM_IP = f"{LAN}.250"
 SHIM_ADDRESS = f"{SHIM_IP}/32"
 CONTAINER_RANGE = f"{LAN}.64/27"  # what the shim routes: static .65/.66 and the DHCP pool .80-.90
 INTERNET = "198.51.100.1"  # an address "beyond" the LAN router
+# Each engine's macvlan network on the docker host's eth0: its --ip-range and the shim's address.
+ENGINE_NETWORKS = {
+    # seed 004's command: the shim address is reserved with --aux-address inside the range.
+    "docker": {"range": f"{LAN}.128/27", "shim": f"{LAN}.159", "extra": ["--aux-address", f"host={LAN}.159"]},
+    # Podman 4.3 has no --aux-address: the shim address lies outside the lease range.
+    "podman": {"range": f"{LAN}.160/27", "shim": f"{LAN}.127", "extra": []},
+}
+
+
+# The first shim's variables (given per run: the engine shims derive theirs from the engine's network).
+FIRST_SHIM = {"host_shim_addresses": [SHIM_ADDRESS], "host_shim_routes": [CONTAINER_RANGE], "host_shim_verify": [f"{LAN}.65", f"{LAN}.66"]}
 
 
 class Demo:
@@ -56,9 +76,23 @@ class Demo:
         out = self.sh("ip", "-j", "netns", "list").stdout.strip()
         return [n["name"] for n in json.loads(out)] if out else []
 
+    def remove_engine_containers(self) -> None:
+        """Containers of an engine a killed demo left behind (their processes are in no lab namespace)."""
+        engines = self.workdir / "engines"
+        sock = engines / "docker" / "docker.sock"
+        if sock.exists():
+            env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
+            ids = self.sh("docker", "ps", "-aq", check=False, env=env).stdout.split()
+            if ids:
+                self.sh("docker", "rm", "-f", *ids, check=False, env=env)
+        wrapper = engines / "podman" / "bin" / "podman"
+        if wrapper.exists():
+            self.sh(str(wrapper), "rm", "-a", "-f", "-t", "0", check=False)
+
     # ---- lab ---------------------------------------------------------------------------
 
     def clean(self) -> None:
+        self.remove_engine_containers()
         for name in self.lab_namespaces():
             if name.startswith(self.prefix):
                 for pid in self.sh("ip", "netns", "pids", name, check=False).stdout.split():
@@ -128,9 +162,6 @@ class Demo:
                         {"netns": self.ns["c2"], "addresses": [f"{LAN}.66/24"], "gateway": f"{LAN}.1"},
                         {"netns": self.ns["c3"]},  # addressed by DHCP
                     ],
-                    "host_shim_addresses": [SHIM_ADDRESS],
-                    "host_shim_routes": [CONTAINER_RANGE],
-                    "host_shim_verify": [f"{LAN}.65", f"{LAN}.66"],
                 },
             }
         }
@@ -148,9 +179,12 @@ class Demo:
             ANSIBLE_NOCOLOR="1",
         )
 
-    def playbook(self, name: str) -> None:
-        print(f"  ansible-playbook playbooks/{name}")
+    def playbook(self, name: str, extra: dict | None = None) -> None:
+        shown = {k: v for k, v in (extra or {}).items() if k.startswith("host_shim_container") or k == "host_shim_name"}
+        print(f"  ansible-playbook playbooks/{name}" + (f" -e '{json.dumps(shown)}'" if shown else ""))
         command = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(TOP / "playbooks" / name)]
+        if extra:
+            command += ["-e", json.dumps(extra)]
         result = self.sh(*command, env=self.ansible_env(), check=False, timeout=600)
         recap = [line for line in result.stdout.splitlines() if "dockerhost" in line and "ok=" in line]
         print(f"    {recap[-1].strip() if recap else result.stdout[-2000:]}")
@@ -158,12 +192,12 @@ class Demo:
             print(result.stdout[-4000:], result.stderr[-2000:])
             sys.exit(f"demo: playbooks/{name} failed")
 
-    def module(self, module: str, args: dict) -> dict:
+    def module(self, module: str, args: dict, env: dict | None = None) -> dict:
         """One ad-hoc module run on the docker host; its result comes from the tree callback."""
         tree = self.workdir / "tree"
         shutil.rmtree(tree, ignore_errors=True)
         env = dict(
-            self.ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree", ANSIBLE_CALLBACK_TREE_DIR=str(tree)
+            env or self.ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree", ANSIBLE_CALLBACK_TREE_DIR=str(tree)
         )
         command = [str(VENV_BIN / "ansible"), "dockerhost", "-i", str(self.inventory), "-m", f"linuxnet.macvlan.{module}", "-a", json.dumps(args)]
         result = self.sh(*command, env=env, check=False)
@@ -215,10 +249,10 @@ class Demo:
             self.expect(f"host -> {name} ({ip}) before the shim", self.ping("dockerhost", ip, tries=1), False, rows)
 
         print("== The host gets its shim (and the parent goes promiscuous)")
-        self.playbook("macvlan_host.yml")
+        self.playbook("macvlan_host.yml", FIRST_SHIM)
         print("== Re-running both playbooks changes nothing")
         self.playbook("container_attach.yml")
-        self.playbook("macvlan_host.yml")
+        self.playbook("macvlan_host.yml", FIRST_SHIM)
 
         for name, ip in targets.items():
             self.expect(f"host -> {name} ({ip}) after the shim", self.ping("dockerhost", ip), True, rows)
@@ -259,6 +293,9 @@ class Demo:
         if not same:
             self.failures.append("the re-created macvlan did not get the same lease")
 
+        for kind in ("docker", "podman"):
+            self.engine_story(kind)
+
         print()
         if self.failures:
             print("DEMO FAILED: " + "; ".join(self.failures))
@@ -268,6 +305,50 @@ class Demo:
         print(f"  ip netns exec {self.ns['c1']} ip -br addr                 (a container)")
         print("and remove it with `make demo-clean`.")
         return 0
+
+    # ---- seed 004 on a real engine ------------------------------------------------------------
+
+    def engine_story(self, kind: str) -> None:
+        net = ENGINE_NETWORKS[kind]
+        title = "Docker" if kind == "docker" else "Podman"
+        print(f"\n== {title} for real, confined to {self.ns['dockerhost']} (private /run, state in {self.workdir / 'engines'})")
+        engine = Engine(kind, self.ns["dockerhost"], self.workdir / "engines", unpack_engines(TOP / "build" / "engines"))
+        engine.start()
+        try:
+            create = ["network", "create", "-d", "macvlan", "--subnet", f"{LAN}.0/24", "--gateway", f"{LAN}.1",
+                      "--ip-range", net["range"], *net["extra"], "-o", "parent=eth0", f"{kind}_lan"]
+            print(f"  {kind} {' '.join(create)}")
+            engine.cli(*create)
+            names = [f"{kind}0", f"{kind}1"]
+            for name in names:
+                engine.run(name, "--network", f"{kind}_lan")
+            fmt = "{{(index .NetworkSettings.Networks \"%s_lan\").IPAddress}}" % kind
+            ips = {name: engine.cli("inspect", "--format", fmt, name).stdout.strip() for name in names}
+            print(f"  containers: {', '.join(f'{n} {ip}' for n, ip in ips.items())}")
+            a, b = names
+            rows: list = []
+            self.expect(f"{a} -> {b}", engine.ping(a, ips[b]), True, rows)
+            self.expect(f"{a} -> LAN router ({LAN}.1)", engine.ping(a, f"{LAN}.1"), True, rows)
+            self.expect(f"host -> {a} before the shim (Destination Host Unreachable)", self.ping("dockerhost", ips[a], tries=1), False, rows)
+            shim = {"host_shim_container_network": f"{kind}_lan", "host_shim_name": f"shim-{kind}",
+                    "macvlan_engine_environment": {k: v for k, v in engine.env().items() if k in ("PATH", "DOCKER_HOST")}}
+            if kind == "podman":
+                shim["host_shim_addresses"] = [f"{net['shim']}/32"]
+            self.playbook("macvlan_host.yml", shim)
+            self.playbook("macvlan_host.yml", shim)
+            for name in names:
+                self.expect(f"host -> {name} ({ips[name]}) after the shim", self.ping("dockerhost", ips[name]), True, rows)
+                self.expect(f"{name} -> host shim {net['shim']}", engine.ping(name, net["shim"]), True, rows)
+            self.table(("path", "measured", "expected", ""), rows)
+            # The netns connection runs modules as local processes: they inherit the engine's client environment.
+            info = self.module("macvlan_info", {"all_netns": True, "container_engine": kind}, env=engine.env(self.ansible_env()))
+            named = sorted(f"{l['container']['name']}:{l['name']} on {l.get('parent')}" for l in info.get("links", []) if l.get("container"))
+            print(f"  macvlan_info names the containers: {', '.join(named) or 'NONE'}")
+            if not all(any(n.startswith(f"{name}:") for n in named) for name in names):
+                self.failures.append(f"macvlan_info did not name the {title} containers")
+        finally:
+            engine.stop()
+            print(f"  {title} stopped and its files removed")
 
     @staticmethod
     def table(header: tuple, rows: list) -> None:
@@ -289,7 +370,11 @@ def main() -> int:
         demo.clean()
         print(f"demo lab {args.prefix}* removed")
         return 0
-    return demo.run()
+    began = time.monotonic()
+    try:
+        return demo.run()
+    finally:
+        print(f"demo took {time.monotonic() - began:.1f} s")
 
 
 if __name__ == "__main__":

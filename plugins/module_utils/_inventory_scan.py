@@ -39,6 +39,35 @@ def named_netns(run_dir: str = NETNS_RUN_DIR) -> list[str]:
         return []
 
 
+def process_netns(proc: str = "/proc") -> list[str]:
+    """/proc/PID/ns/net of every process whose namespace is not already known by another of its
+    processes (found once each by the namespace's inode): Docker and Podman keep theirs elsewhere
+    than /run/netns. A process that exits meanwhile is simply not listed."""
+    seen, result = set(), []
+    try:
+        pids = sorted((int(entry) for entry in os.listdir(proc) if entry.isdigit()))
+    except OSError:
+        return []
+    for pid in pids:
+        path = f"{proc}/{pid}/ns/net"
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        if (stat.st_dev, stat.st_ino) not in seen:
+            seen.add((stat.st_dev, stat.st_ino))
+            result.append(path)
+    return result
+
+
+def _identity(path: str):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
 def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
 
@@ -50,6 +79,7 @@ class NamespaceScan:
         self.pins: dict = {}  # label -> fd
         self.sockets: dict = {}  # label -> Netlink
         self.identities: set = set()
+        self.identity_of: dict = {}  # label -> (st_dev, st_ino) of its namespace
         self.warnings: list[str] = []
 
     def _pin_path(self, label: str | None) -> str:
@@ -93,6 +123,7 @@ class NamespaceScan:
                 self.warnings.append(f"{describe_netns(label)} could not be opened (not a namespace, or gone); skipped ({_reason(exc)})")
                 return
         self.identities.add(identity)
+        self.identity_of[label] = identity
         self.pins[label] = fd
         self.sockets[label] = nl
 
@@ -144,18 +175,30 @@ def collect_inventory(
     parent: str | None = None,
     run_dir: str = NETNS_RUN_DIR,
     root: str = "/",
+    containers: list | None = None,
 ) -> dict:
     """{"links", "parents", "namespaces", "warnings"} as macvlan_info returns them.
 
     Links are listed in `netns` (default: the current namespace), or with `all_netns` in
-    the current namespace and every one under `run_dir`. Parents are looked up, and
-    macvlans counted, across the current namespace and every named one in any case."""
+    the current namespace, every one under `run_dir` and every process's. Parents are looked up, and
+    macvlans counted, across the current namespace and every named one in any case. `containers`
+    (from _containers) name the links in their namespaces."""
     scan = NamespaceScan()
     try:
         scope_label = None if all_netns else netns
         scan.add(scope_label, required=True)
         for label in [None, *named_netns(run_dir)]:
             scan.add(label)
+        if all_netns:
+            # A container's own pid labels its namespace; other processes' namespaces come after.
+            for label in [c.netns for c in containers or []] + process_netns():
+                if _identity(label) not in scan.identities:
+                    scan.add(label)
+        by_identity = {}
+        for container in containers or []:
+            identity = _identity(container.netns)
+            if identity is not None:
+                by_identity[identity] = container
         scope = list(scan.sockets) if all_netns else [scope_label]
 
         views = []
@@ -176,7 +219,11 @@ def collect_inventory(
             nl = scan.sockets[label]
             state["addresses"], state["dynamic_addresses"] = nl.read_addresses(state["ifindex"])
             state["routes"] = nl.read_routes(state["ifindex"])
-            links.append(info_link_result(label, state, where))
+            entry = info_link_result(label, state, where)
+            container = by_identity.get(scan.identity_of.get(label))
+            if container is not None:
+                entry["container"] = container.result()
+            links.append(entry)
         parents = [
             parent_result(label, state, usage.get((label, state["ifindex"]), {}), scan.nic_facts(label, state, root))
             for label, state in parents_of(selected)

@@ -66,12 +66,21 @@ def container_mac_identity(netns: str, addresses: list[str] | None) -> str | Non
     return None
 
 
-def desired_link(params: dict, netns: str | None, mac_identity: str | None) -> DesiredLink:
+def container_identity(name: str) -> str:
+    """The namespace part of a container's stable MAC: its name, which survives re-creation (a new
+    namespace, a new PID). It contains '/', so it never equals a namespace name, nor parses as a CIDR."""
+    return f"container/{name}"
+
+
+def desired_link(
+    params: dict, netns: str | None, mac_identity: str | None, where: str | None = None, engine_owned: tuple = ()
+) -> DesiredLink:
     """Validate and normalise the module options into the one DesiredLink of this run.
 
     None keeps meaning "don't care". mac_identity: the namespace part of the stable MAC
-    (None: the namespace has none, so a new link gets a random MAC)."""
-    where = describe_netns(netns)
+    (None: the namespace has none, so a new link gets a random MAC). where: how messages name
+    the namespace (default: describe_netns). engine_owned: (MAC, owner) of a container's engine endpoints."""
+    where = where or describe_netns(netns)
     name = validate_ifname(params["name"], where)
     if params.get("parent") is not None:
         validate_ifname(params["parent"], where, option="parent")
@@ -107,4 +116,5 @@ def desired_link(params: dict, netns: str | None, mac_identity: str | None) -> D
         addresses=normalize_addresses(params.get("addresses")),
         routes=normalize_routes(params.get("routes")),
         recreate=params["recreate"],
+        engine_owned=tuple(engine_owned),
     )

@@ -37,6 +37,20 @@ def may_set_mac(desired: DesiredLink, observed: ObservedLink | None) -> bool:
     return observed is None or desired.mac_address is not None or desired.recreate != "never"
 
 
+def default_parent(place: Placement, desired: DesiredLink, observed: ObservedLink | None) -> DesiredLink:
+    """A link to be created without a parent goes on the interface of the default route in the
+    parent's namespace, as the CNI macvlan plugin does; an existing one keeps "don't care"."""
+    if desired.parent is not None or desired.state != "present" or observed is not None:
+        return desired
+    device = place.parent_nl.default_route_device()
+    if device is None:
+        raise MacvlanError(
+            f"parent: omitted, and {place.parent_nl.where} has no default route to take it from "
+            f"(creating link {desired.name} in {desired.where}); set parent"
+        )
+    return dataclasses.replace(desired, parent=device)
+
+
 def observe_parent(place: Placement, desired: DesiredLink, observed: ObservedLink | None) -> ParentInfo | None:
     if desired.parent is None or desired.state != "present":
         return None
@@ -75,6 +89,7 @@ def ignored_attributes_error(problems: list, desired: DesiredLink) -> MacvlanErr
 def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> Outcome:
     nl = place.link_nl
     observed = nl.read_link(name=desired.name)
+    desired = default_parent(place, desired, observed)
     parent = observe_parent(place, desired, observed)
     name_lower_device(observed, place, parent)
     plan = plan_link_changes(desired, observed, parent)

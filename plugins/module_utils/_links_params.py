@@ -10,10 +10,12 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import container_where, find_container
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpRequest, dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
     LINK_ARGUMENT_SPEC,
+    container_identity,
     container_mac_identity,
     desired_link,
 )
@@ -27,6 +29,8 @@ ENTRY_SPEC: dict = {key: dict(spec) for key, spec in LINK_ARGUMENT_SPEC.items() 
 ENTRY_SPEC["name"] = {"type": "str"}  # optional: a deleted/gathered entry may name only a parent
 ENTRY_SPEC["netns"] = {"type": "str"}
 ENTRY_SPEC["parent_netns"] = {"type": "str"}
+ENTRY_SPEC["container"] = {"type": "str"}
+ENTRY_SPEC["container_engine"] = {"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]}
 
 LINKS_ARGUMENT_SPEC: dict = {
     "config": {"type": "list", "elements": "dict", "options": ENTRY_SPEC},
@@ -62,6 +66,12 @@ def netns_identity(netns: str | None):
 
 
 def _entry(index: int, raw: dict, state: str) -> LinkEntry:
+    container = None
+    if raw.get("container") is not None:
+        if raw.get("netns") is not None:
+            raise MacvlanError("netns and container: give one of them, not both")
+        container = find_container(raw["container"], raw.get("container_engine") or "auto")
+        raw = dict(raw, netns=container.netns)
     netns = validate_netns(raw.get("netns"))
     parent_netns = validate_netns(raw.get("parent_netns"), option="parent_netns")
     for option, value in (("netns", netns), ("parent_netns", parent_netns)):
@@ -82,7 +92,11 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     # pid's or a path's namespace has no lasting identity: its first address stands in (macvlan_netns).
     identity = "" if netns is None else container_mac_identity(netns, raw.get("addresses"))
     params = dict(raw, state="absent" if state == "deleted" else "present")
-    desired = desired_link(params, netns, mac_identity=identity)
+    if container is not None:
+        desired = desired_link(params, netns, mac_identity=container_identity(container.name),
+                               where=container_where(container), engine_owned=container.owned_macs())
+    else:
+        desired = desired_link(params, netns, mac_identity=identity)
     if state in ("replaced", "overridden"):
         desired = dataclasses.replace(desired, exact=True)
     return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, desired, dhcp)

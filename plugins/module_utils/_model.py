@@ -39,6 +39,8 @@ class DesiredLink:
     recreate: str = "never"
     # True: an unset option means its default, not "don't care" (macvlan_links state=replaced).
     exact: bool = False
+    # (MAC, owner) of interfaces a container engine created for its own networks: never changed or deleted.
+    engine_owned: tuple[tuple[str, str], ...] = ()
 
     @property
     def mac_is_random(self) -> bool:

@@ -258,6 +258,24 @@ class LinkReader:
             result.extend(route for index, route in _routes(messages, family) if index == ifindex)
         return sorted(result, key=_route_order)
 
+    def default_route_device(self) -> str | None:
+        """The interface of the main table's default route (IPv4 first, the lowest metric), as the CNI
+        macvlan plugin picks a master; None when there is none. A multipath route counts by its first hop."""
+        for family in (AF_INET, AF_INET6):
+            best = None
+            for msg in self.rt.route("dump", family=family):
+                if msg["type"] != 1 or msg["dst_len"] != 0 or msg.get_attr("RTA_TABLE", msg["table"]) != RT_TABLE_MAIN:
+                    continue
+                oif = msg.get_attr("RTA_OIF")
+                if oif is None and msg.get_attr("RTA_MULTIPATH"):
+                    oif = msg.get_attr("RTA_MULTIPATH")[0]["oif"]
+                metric = msg.get_attr("RTA_PRIORITY") or 0
+                if oif and (best is None or metric < best[0]):
+                    best = (metric, oif)
+            if best is not None:
+                return self.link_name(best[1])
+        return None
+
     def read_parent(self, name: str) -> ParentInfo:
         """The device a new macvlan on `name` really attaches to.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import Outcome, observe_parent, reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import Outcome, default_parent, observe_parent, reconcile_link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, Plan
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink, create_named_netns, remove_named_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, netns_exists, open_netns_fd, same_netns
@@ -39,6 +39,7 @@ def place_link(desired: DesiredLink, parent_netns: str | None, create_netns: boo
             if check_mode:
                 # The namespace create_netns would make is empty: the link would be new.
                 place = Placement(link_nl=None, parent_nl=pnl, parent_netns=parent_netns)
+                desired = default_parent(place, desired, None)
                 plan = plan_link_changes(desired, None, observe_parent(place, desired, None))
                 return Outcome(plan, None, plan.after)
             create_named_netns(target)

@@ -47,6 +47,7 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
         raise MacvlanError(
             f"link {desired.name} in {desired.where} is a {kind}, not a macvlan or macvtap; refusing to change or delete it"
         )
+    _check_not_engine_owned(desired, observed)
     if desired.state == "absent":
         return Plan(actions=[Action(Op.DELETE, observed.ifindex)] if observed is not None else [])
 
@@ -68,6 +69,18 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
         plan = _plan_recreation(desired, observed, parent, reasons) if reasons else _plan_in_place(desired, observed)
     _check_mac_free(plan, desired, observed, parent)
     return plan
+
+
+def _check_not_engine_owned(desired: DesiredLink, observed: ObservedLink | None) -> None:
+    """A container engine's own endpoint (its macvlan network's interface) belongs to the engine."""
+    if observed is None or not observed.mac_address:
+        return
+    for mac, owner in desired.engine_owned:
+        if mac == observed.mac_address.lower():
+            raise MacvlanError(
+                f"link {desired.name} in {desired.where} is the endpoint of {owner} (MAC {mac}): the engine created it "
+                "and manages it, so it is never changed or deleted here; give this link another name (for example eth1)"
+            )
 
 
 def copy_link(link: ObservedLink) -> ObservedLink:

@@ -11,7 +11,11 @@ short_description: List macvlan and macvtap links and their parents, across netw
 version_added: 0.1.0
 description:
   - Lists every macvlan and macvtap link in one namespace, or with O(all_netns=true) in the namespace Ansible
-    runs in and every namespace under C(/run/netns), and describes each link's parent device.
+    runs in, every namespace under C(/run/netns) and the namespace of every running process (each found once, by
+    its inode, because Docker and Podman do not put theirs under C(/run/netns)), and describes each link's parent device.
+  - A link in the namespace of a running Docker or Podman container is named by that container
+    (RV(links[].container)); the engines are asked through their CLIs, and an engine that is not installed or
+    cannot be reached simply names nothing. O(container) lists one container's links.
   - Each entry of RV(links) has the shape of M(linuxnet.macvlan.macvlan_link)'s RV(linuxnet.macvlan.macvlan_link#module:link)
     result, plus the namespace it lives in.
   - A link moved into a container namespace usually keeps its parent in the host. Such a parent is resolved by
@@ -37,9 +41,24 @@ options:
     type: str
   all_netns:
     description:
-      - List the namespace Ansible runs in and every namespace under C(/run/netns).
+      - List the namespace Ansible runs in, every namespace under C(/run/netns) and every running process's namespace.
     type: bool
     default: false
+  container:
+    description:
+      - List the links in the namespace of this running Docker or Podman container (a name or an id).
+      - The engine is asked through its CLI (C(docker) or C(podman) on E(PATH)) with its usual environment
+        (E(DOCKER_HOST), E(CONTAINER_HOST)); set them with the task's C(environment) keyword.
+    type: str
+    version_added: 0.2.0
+  container_engine:
+    description:
+      - Which engine knows O(container), or which engines name the containers of O(all_netns=true).
+        V(auto) asks both; both knowing O(container) is an error.
+    type: str
+    choices: [auto, docker, podman]
+    default: auto
+    version_added: 0.2.0
   name:
     description:
       - Only links with this name.
@@ -64,6 +83,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.name }} in {{ item.netns | default('host', true) }} on {{ item.parent }} ({{ item.mode }})"
   loop: "{{ macvlans.links }}"
+
+- name: The links of one Docker container, whose namespace is not under /run/netns
+  linuxnet.macvlan.macvlan_info:
+    container: pihole
+  environment:
+    DOCKER_HOST: unix:///run/docker.sock
+  register: pihole_links
 
 - name: Is the container's link on eth0, and is eth0 promiscuous?
   linuxnet.macvlan.macvlan_info:
@@ -128,6 +154,15 @@ links:
       returned: always
       sample: [{dst: 0.0.0.0/0, gateway: 192.168.1.1, metric: 0}]
     promisc: {description: The link's own promiscuous flag., type: bool, returned: always, sample: false}
+    container:
+      description: The Docker or Podman container whose namespace holds the link.
+      type: dict
+      returned: when an engine knows a running container in that namespace
+      version_added: 0.2.0
+      contains:
+        name: {description: The container's name., type: str, returned: always, sample: pihole}
+        id: {description: The container's full id., type: str, returned: always, sample: 3f4e8a0c1b2d}
+        engine: {description: V(docker) or V(podman)., type: str, returned: always, sample: docker}
 parents:
   description:
     - One entry per parent device of the listed links, sorted by namespace and name.
@@ -177,6 +212,7 @@ namespaces:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import ENGINES, find_container, running_containers
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import collect_inventory
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import validate_netns
@@ -190,8 +226,10 @@ def main() -> None:
             "all_netns": {"type": "bool", "default": False},
             "name": {"type": "str"},
             "parent": {"type": "str"},
+            "container": {"type": "str"},
+            "container_engine": {"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]},
         },
-        mutually_exclusive=[("netns", "all_netns")],
+        mutually_exclusive=[("netns", "all_netns", "container")],
         supports_check_mode=True,
     )
     require_pyroute2(module)
@@ -199,7 +237,16 @@ def main() -> None:
     params = module.params
     try:
         validate_netns(params["netns"])
-        inventory = collect_inventory(params["netns"], params["all_netns"], name=params["name"], parent=params["parent"])
+        netns, containers = params["netns"], []
+        if params["container"] is not None:
+            containers = [find_container(params["container"], params["container_engine"])]
+            netns = containers[0].netns
+        elif params["all_netns"]:
+            engine = params["container_engine"]
+            containers, _unreachable = running_containers(ENGINES if engine == "auto" else (engine,))
+        inventory = collect_inventory(
+            netns, params["all_netns"], name=params["name"], parent=params["parent"], containers=containers
+        )
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
 

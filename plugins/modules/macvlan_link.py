@@ -43,7 +43,10 @@ options:
     required: true
   parent:
     description:
-      - The lower device (for example V(eth0)) in the same namespace. Required when the link must be created.
+      - The lower device (for example V(eth0)) in the same namespace.
+      - Omitted when the link must be created, the interface that holds the default route (IPv4 first, then IPv6;
+        the lowest metric) is used, as the CNI macvlan plugin does; RV(link.parent) names it, in check mode too.
+        No default route is an error.
       - On an existing link, omitted means "don't care"; a different parent needs O(recreate).
     type: str
 seealso:

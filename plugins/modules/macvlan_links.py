@@ -74,6 +74,19 @@ options:
           - Where the link lives, a name under C(/run/netns) or an absolute path to a namespace file
             (C(/proc/PID/ns/net)). Omitted means the namespace Ansible runs in. A missing namespace is an error.
         type: str
+      container:
+        description:
+          - Where the link lives, as a running Docker or Podman container's name or id (instead of O(config[].netns)),
+            exactly as in M(linuxnet.macvlan.macvlan_netns) (the stable MAC from the container's name, the engine's own
+            endpoints never changed or deleted).
+        type: str
+        version_added: 0.2.0
+      container_engine:
+        description: Which engine knows O(config[].container); V(auto) asks both.
+        type: str
+        choices: [auto, docker, podman]
+        default: auto
+        version_added: 0.2.0
       parent:
         description:
           - The lower device. Required when the link must be created.

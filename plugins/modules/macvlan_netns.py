@@ -26,7 +26,12 @@ description:
     changed or deleted. A macvlan of that name on another lower device is refused unless O(recreate) allows
     replacing it.
   - With O(parent) omitted, an existing macvlan named O(name) is reconciled whatever its lower device
-    ("don't care"); creating the link needs O(parent).
+    ("don't care"); a new link goes on the interface that holds the default route in O(parent_netns), as the CNI
+    macvlan plugin does (RV(link.parent) names it, in check mode too). No default route there is an error.
+  - A Docker or Podman container is a target by its name or id (O(container)). Its stable MAC is derived from
+    the container's name, so a re-created container (new namespace, new process) gets the same MAC back, and so the
+    same DHCP lease. The interfaces the engine created for the container's own networks (for example the
+    C(eth0) of a Docker C(macvlan) network) are never changed or deleted; the module refuses, naming that network.
 author:
   - linuxnet.macvlan maintainers (@linuxnet)
 extends_documentation_fragment:
@@ -52,13 +57,29 @@ options:
     description:
       - The target namespace. Either a name under C(/run/netns) (as listed by C(ip netns list)) or an absolute
         path to a namespace file such as C(/proc/PID/ns/net) or C(/run/docker/netns/ID).
-      - Exactly one of O(netns) and O(pid) is required.
+      - Exactly one of O(netns), O(pid) and O(container) is required.
     type: str
   pid:
     description:
       - Target the network namespace of this process (for example a container's init process).
-      - Exactly one of O(netns) and O(pid) is required.
+      - Exactly one of O(netns), O(pid) and O(container) is required.
     type: int
+  container:
+    description:
+      - Target the network namespace of this running Docker or Podman container, by name or id.
+      - The engine is asked through its CLI (C(docker) or C(podman) on E(PATH)) with its usual environment
+        (E(DOCKER_HOST), E(CONTAINER_HOST)); set them with the task's C(environment) keyword.
+      - Exactly one of O(netns), O(pid) and O(container) is required.
+    type: str
+    version_added: 0.2.0
+  container_engine:
+    description:
+      - Which engine knows O(container). V(auto) asks both and uses the one that knows it; both knowing a
+        container of that name is an error.
+    type: str
+    choices: [auto, docker, podman]
+    default: auto
+    version_added: 0.2.0
   create_netns:
     description:
       - Create a missing named namespace O(netns), as C(ip netns add) does.
@@ -67,7 +88,9 @@ options:
     default: false
   parent:
     description:
-      - The lower device (for example V(enp0s8)) in O(parent_netns). Required when the link must be created.
+      - The lower device (for example V(enp0s8)) in O(parent_netns).
+      - Omitted when the link must be created, the interface that holds the default route in O(parent_netns)
+        (IPv4 first, then IPv6; the lowest metric) is used, as the CNI macvlan plugin does. No default route is an error.
       - If it is itself a macvlan, the kernel attaches the link to that macvlan's lower device, and the module
         compares against that resolved device.
       - On an existing link, omitted means "don't care"; a different parent needs O(recreate).
@@ -84,7 +107,8 @@ options:
         C(linuxnet.macvlan\0<seed>\0<identity>\0<name>) (first six bytes, bit 0x02 set, bit 0x01 cleared),
         where C(<seed>) is O(mac_address_seed) and C(<identity>) identifies the target namespace, so C(eth0) in
         ten named namespaces on one parent gets ten different MACs.
-      - For a named O(netns), C(<identity>) is that name. A O(pid) or a namespace path has no identity that
+      - For a named O(netns), C(<identity>) is that name; for a O(container), C(container/<name>) with the
+        container's name (not its id, which changes when it is re-created). A O(pid) or a namespace path has no identity that
         survives the container, so C(<identity>) is the first entry of O(addresses) in canonical CIDR form
         (for example V(192.168.8.120/24)); without O(addresses) the kernel picks a random MAC and the task warns.
       - V(random) lets the kernel pick a random address.
@@ -124,6 +148,27 @@ EXAMPLES = r"""
     parent: eth0
     addresses:
       - 192.168.8.121/24
+
+- name: A second NIC for a running Docker container (as pipework does), on the host's other LAN
+  linuxnet.macvlan.macvlan_netns:
+    name: eth1
+    container: homeassistant
+    parent: enp0s9
+    addresses:
+      - 192.168.9.40/24
+  environment:
+    DOCKER_HOST: unix:///run/docker.sock
+
+- name: The only NIC of a Podman container started with --network none, on the default-route interface
+  linuxnet.macvlan.macvlan_netns:
+    name: eth0
+    container: pihole
+    container_engine: podman
+    addresses:
+      - 192.168.1.53/24
+    routes:
+      - dst: default
+        gateway: 192.168.1.1
 
 - name: A lab namespace whose parent is in another lab namespace
   linuxnet.macvlan.macvlan_netns:
@@ -196,10 +241,19 @@ link:
       sample: [{dst: 0.0.0.0/0, gateway: 192.168.8.1, metric: 0}]
     promisc: {description: The promiscuous flag., type: bool, returned: when present, sample: false}
 netns:
-  description: The target namespace, as given in O(netns), or C(/proc/PID/ns/net) for O(pid).
+  description: The target namespace, as given in O(netns), or C(/proc/PID/ns/net) for O(pid) and O(container).
   returned: always
   type: str
   sample: net1
+container:
+  description: The container targeted by O(container).
+  returned: when O(container) is set
+  type: dict
+  version_added: 0.2.0
+  contains:
+    name: {description: The container's name., type: str, returned: always, sample: homeassistant}
+    id: {description: The container's full id., type: str, returned: always, sample: 3f4e8a0c1b2d}
+    engine: {description: V(docker) or V(podman)., type: str, returned: always, sample: docker}
 parent_netns:
   description: The parent's namespace as given in O(parent_netns); V(null) for the namespace Ansible runs in.
   returned: always
@@ -220,9 +274,15 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import Container, container_where, find_container
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, DhcpOutcome, dhcp_request, ensure_lease
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, container_mac_identity, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
+    LINK_ARGUMENT_SPEC,
+    container_identity,
+    container_mac_identity,
+    desired_link,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
@@ -233,13 +293,19 @@ ARGUMENT_SPEC = dict(
     LINK_ARGUMENT_SPEC,
     netns={"type": "str"},
     pid={"type": "int"},
+    container={"type": "str"},
+    container_engine={"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]},
     create_netns={"type": "bool", "default": False},
     parent_netns={"type": "str"},
 )
 
 
-def resolve_target(params: dict) -> str:
+def resolve_target(params: dict) -> str | None:
     """The target namespace as a name or a path; validated before touching the kernel."""
+    if params["container"] is not None:
+        if params["create_netns"]:
+            raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of container={params['container']}")
+        return None
     if params["pid"] is not None:
         if params["create_netns"]:
             raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of pid={params['pid']}")
@@ -253,18 +319,28 @@ def resolve_target(params: dict) -> str:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=[("netns", "pid")],
-        required_one_of=[("netns", "pid")],
+        mutually_exclusive=[("netns", "pid", "container")],
+        required_one_of=[("netns", "pid", "container")],
         supports_check_mode=True,
     )
     require_pyroute2(module)
 
     params = module.params
     dhcp = None
+    container: Container | None = None
     try:
-        target = resolve_target(params)
         parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
-        desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
+        if params["container"] is not None:
+            resolve_target(params)  # refuses create_netns before the engine is asked
+            container = find_container(params["container"], params["container_engine"])
+            target = container.netns
+            desired = desired_link(
+                params, target, mac_identity=container_identity(container.name),
+                where=container_where(container), engine_owned=container.owned_macs(),
+            )
+        else:
+            target = resolve_target(params)
+            desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
         # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
         request = dhcp_request(params, desired.state == "present", default_route=True)
         if request is not None and not request.enabled:  # stop (and release) before the link may go
@@ -297,6 +373,8 @@ def main() -> None:
     }
     if dhcp is not None:
         result["dhcp"] = dhcp.result()
+    if container is not None:
+        result["container"] = container.result()
     if module._diff:
         result["diff"] = link_diff(outcome.before, outcome.after, target)
     module.exit_json(**result)

@@ -25,6 +25,10 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 
 
 class ModuleRunner:
+    def __init__(self, env: dict | None = None):
+        # The environment modules run with (e.g. a container engine's DOCKER_HOST and PATH).
+        self.env = env
+
     def run(self, module: str, args: dict, check: bool = False, diff: bool = False, fault: str | None = None) -> dict:
         payload = {"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=diff)}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -34,7 +38,7 @@ class ModuleRunner:
         if fault is not None:
             command = [sys.executable, "-c", FAULT_RUNNER, fault, name, handle.name]
         try:
-            env = dict(os.environ, PYTHONPATH=str(IMPORT_ROOT))
+            env = dict(self.env or os.environ, PYTHONPATH=str(IMPORT_ROOT))
             proc = subprocess.run(
                 command,
                 capture_output=True, text=True, env=env, timeout=120, check=False,

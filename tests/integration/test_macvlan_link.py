@@ -230,7 +230,7 @@ def test_source_mode_receives_only_from_listed_senders(lab, modules):
         ({"mac_address": "01:00:5e:00:00:01"}, "multicast"),
         ({"mac_address": "00:00:00:00:00:00"}, "all-zero"),
         ({"parent": "nosuch0"}, "parent 'nosuch0' does not exist in namespace"),
-        ({"parent": None}, "creating it needs a parent"),
+        ({"parent": None}, "has no default route to take it from"),
         ({"mode": "bridge", "flags": ["nopromisc"]}, "'nopromisc' needs mode passthru"),
         ({"mode": "bridge", "flags": ["nodst"]}, "'nodst' needs mode source"),
         ({"mode": "vepa", "source_macs": ["02:00:00:00:00:01"]}, "only a mode source link"),
