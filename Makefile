@@ -15,9 +15,9 @@ PYTEST_WORKERS ?= 2
 # at it. Only tests/pytest_ansible uses it; the other suites run without it.
 PYTEST := $(PY) -m pytest -p no:cacheprovider -p no:pytest-ansible
 
-.PHONY: test deps venv stage lint sanity units integration molecule build demo demo-clean bench clean
+.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import demo demo-clean bench clean
 
-test: deps venv stage build lint sanity units integration molecule
+test: deps venv stage build galaxy-import lint sanity units integration molecule
 	@echo "make test: all checks passed"
 
 deps:
@@ -39,12 +39,19 @@ build: stage
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-galaxy collection build --force --output-path $(CURDIR)/build
 	$(VENV)/bin/ansible-doc -l linuxnet.macvlan
 
+# Galaxy's own importer on the built tarball, offline (its ansible-lint on, its ansible-test off:
+# sanity runs below); any warning or error fails. Config: tests/tools/galaxy-importer.cfg.
+galaxy-import: venv build
+	tests/tools/galaxy_import.sh
+
 lint: stage
 	$(VENV)/bin/antsibull-changelog lint
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline
 	# The README's examples, checked against the modules' real argument specs.
 	python3 tests/tools/readme_examples.py README.md build/readme-examples
 	cd build/readme-examples && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline readme_example_*.yml
+	python3 tests/tools/readme_examples.py roles/host_shim/README.md build/role-readme-examples
+	cd build/role-readme-examples && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline readme_example_*.yml
 
 sanity: stage
 	tests/tools/sanity.sh
