@@ -15,9 +15,9 @@ PYTEST_WORKERS ?= 2
 # at it. Only tests/pytest_ansible uses it; the other suites run without it.
 PYTEST := $(PY) -m pytest -p no:cacheprovider -p no:pytest-ansible
 
-.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import demo demo-clean bench clean
+.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import docs-lint demo demo-clean bench clean
 
-test: deps venv stage build galaxy-import lint sanity units integration molecule
+test: deps venv stage build galaxy-import docs-lint lint sanity units integration molecule
 	@echo "make test: all checks passed"
 
 deps:
@@ -43,6 +43,13 @@ build: stage
 # sanity runs below); any warning or error fails. Config: tests/tools/galaxy-importer.cfg.
 galaxy-import: venv build
 	tests/tools/galaxy_import.sh
+
+# antsibull-docs' linter on the staged copy: the docs of every module and plugin and the role's
+# argument specs (schema, markup, references, also to ansible.builtin). It calls `ansible` by name.
+docs-lint: venv stage
+	cd $(STAGE) && PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs \
+	  --validate-collection-refs all --disallow-unknown-collection-refs .
+	@echo "docs-lint: passed"
 
 lint: stage
 	$(VENV)/bin/antsibull-changelog lint
