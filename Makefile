@@ -15,9 +15,9 @@ PYTEST_WORKERS ?= 2
 # at it. Only tests/pytest_ansible uses it; the other suites run without it.
 PYTEST := $(PY) -m pytest -p no:cacheprovider -p no:pytest-ansible
 
-.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import docs-lint demo demo-clean bench clean
+.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import docs-lint pytest-ansible demo demo-clean bench clean
 
-test: deps venv stage build galaxy-import docs-lint lint sanity units integration molecule
+test: deps venv stage build galaxy-import docs-lint lint sanity units integration pytest-ansible molecule
 	@echo "make test: all checks passed"
 
 deps:
@@ -68,6 +68,12 @@ units: venv
 
 integration: venv stage
 	$(PYTEST) -q -n $(PYTEST_WORKERS) tests/integration
+
+# pytest-ansible as a user's client (tests/pytest_ansible, with its own pytest.ini): every module and
+# the host_shim role through Ansible's executor against lab namespaces (lmvp*), and the README's
+# "Testing your own playbooks" example. -rs prints why a test was skipped.
+pytest-ansible: venv stage
+	$(PY) -m pytest -q -rs tests/pytest_ansible
 
 molecule: venv stage
 	tests/tools/molecule.sh
