@@ -15,9 +15,9 @@ PYTEST_WORKERS ?= 2
 # at it. Only tests/pytest_ansible uses it; the other suites run without it.
 PYTEST := $(PY) -m pytest -p no:cacheprovider -p no:pytest-ansible
 
-.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import docs-lint pytest-ansible demo demo-clean bench clean
+.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import ee docs-lint pytest-ansible demo demo-clean bench clean
 
-test: deps venv stage build galaxy-import docs-lint lint sanity units integration pytest-ansible molecule
+test: deps venv stage build galaxy-import ee docs-lint lint sanity units integration pytest-ansible molecule
 	@echo "make test: all checks passed"
 
 deps:
@@ -43,6 +43,11 @@ build: stage
 # sanity runs below); any warning or error fails. Config: tests/tools/galaxy-importer.cfg.
 galaxy-import: venv build
 	tests/tools/galaxy_import.sh
+
+# The execution environment's build context (ansible-builder create, offline; building the image
+# needs the base image from a registry and is not part of the tests): build/ee-context.
+ee: venv build
+	tests/tools/ee_context.sh
 
 # antsibull-docs' linter on the staged copy: the docs of every module and plugin and the role's
 # argument specs (schema, markup, references, also to ansible.builtin). It calls `ansible` by name.
