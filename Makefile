@@ -15,9 +15,9 @@ PYTEST_WORKERS ?= 2
 # at it. Only tests/pytest_ansible uses it; the other suites run without it.
 PYTEST := $(PY) -m pytest -p no:cacheprovider -p no:pytest-ansible
 
-.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import ee docs-lint pytest-ansible demo demo-clean bench clean
+.PHONY: test deps venv stage lint sanity units integration molecule build galaxy-import ee docs-lint changelog pytest-ansible demo demo-clean bench clean
 
-test: deps venv stage build galaxy-import ee docs-lint lint sanity units integration pytest-ansible molecule
+test: deps venv stage build galaxy-import ee docs-lint changelog lint sanity units integration pytest-ansible molecule
 	@echo "make test: all checks passed"
 
 deps:
@@ -55,6 +55,11 @@ docs-lint: venv stage
 	cd $(STAGE) && PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs \
 	  --validate-collection-refs all --disallow-unknown-collection-refs .
 	@echo "docs-lint: passed"
+
+# The first release's changelog, rehearsed on a throwaway copy (antsibull-changelog release consumes
+# the fragments; the checkout keeps them until the release is cut): build/CHANGELOG-<version>.rst.
+changelog: venv
+	tests/tools/changelog_release.sh
 
 lint: stage
 	$(VENV)/bin/antsibull-changelog lint

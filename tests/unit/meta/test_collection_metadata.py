@@ -1,9 +1,11 @@
-"""Collection metadata that Ansible reads (the action group) and the README's tested example."""
+"""Collection metadata that Ansible and Galaxy read (the action group, galaxy.yml) and the README's
+tested example."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 
@@ -23,6 +25,21 @@ def test_action_group_lists_every_module():
         assert not missing, f"modules missing from action group {name!r} in meta/runtime.yml: {missing}"
         unknown = sorted(set(members) - _modules())
         assert not unknown, f"action group {name!r} names modules that do not exist: {unknown}"
+
+
+def test_galaxy_metadata_is_filled_without_placeholders():
+    galaxy = yaml.safe_load((TOP / "galaxy.yml").read_text())
+    assert galaxy.get("tags"), "galaxy.yml has no tags"
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", tag) for tag in galaxy["tags"]), galaxy["tags"]
+    for field in ("repository", "documentation", "issues", "homepage"):
+        if field not in galaxy and field in ("issues", "homepage"):
+            continue  # optional for Galaxy; unset rather than invented (see galaxy.yml)
+        url = urlparse(galaxy.get(field) or "")
+        assert url.scheme == "https" and url.hostname, f"galaxy.yml {field}: {galaxy.get(field)!r}"
+        host = url.hostname
+        placeholder = host == "localhost" or host.endswith((".invalid", ".example", ".test", ".localhost"))
+        placeholder = placeholder or re.search(r"(^|\.)example\.(com|org|net)$", host) is not None
+        assert not placeholder, f"galaxy.yml {field} is a placeholder: {url.geturl()}"
 
 
 def _fenced_after(text: str, heading: str) -> list[str]:
