@@ -67,4 +67,4 @@ def test_playbook_attaches_the_container(lab, ansible_adhoc):
     addresses = json.loads(ip("-n", lab["container"], "-j", "address", "show", "dev", "eth0"))
     assert "192.0.2.10" in {a["local"] for a in addresses[0]["addr_info"]}
     ping = ["ip", "netns", "exec", lab["container"], "ping", "-c", "1", "-W", "2", "192.0.2.1"]
-    assert subprocess.run(ping, capture_output=True).returncode == 0, "the container does not reach the LAN"
+    assert subprocess.run(ping, capture_output=True, check=False).returncode == 0, "the container does not reach the LAN"
