@@ -29,6 +29,7 @@ TOP = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOP / "tests" / "integration"))
 
 from lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from links_module import bench_links_module  # noqa: E402  pylint: disable=wrong-import-position
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -156,16 +157,16 @@ class Bench:
         del result["stdout"]
         return result
 
-    def module_direct(self, ns: str, args: dict) -> dict:
+    def module_direct(self, ns: str, args: dict, module: str = MODULE) -> dict:
         """One module process as Ansible runs it on the host, without the controller."""
         self.counter += 1
         path = self.workdir / f"args{self.counter}.json"
         path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}), encoding="utf-8")
         env = dict(os.environ, PYTHONPATH=str(self.stage))
-        result = timed(["ip", "netns", "exec", ns, PY, "-m", MODULE, str(path)], env=env)
+        result = timed(["ip", "netns", "exec", ns, PY, "-m", module, str(path)], env=env)
         out = json.loads(result.pop("stdout"))
         if out.get("failed"):
-            raise RuntimeError(f"macvlan_link failed: {out.get('msg')}")
+            raise RuntimeError(f"{module.rsplit('.', 1)[-1]} failed: {out.get('msg')}")
         result["changed"] = out["changed"]
         return result
 
@@ -528,9 +529,11 @@ def table(rows: list) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
-    parser.add_argument("--only", nargs="*", choices=["per_task", "shim", "many_links", "many_hosts"], help="run only these")
+    parser.add_argument("--only", nargs="*", choices=["per_task", "shim", "many_links", "links_module", "many_hosts"], help="run only these")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000], help="N for (3)")
     parser.add_argument("--hosts", type=int, nargs="*", default=[1, 10, 50], help="K for (4)")
+    parser.add_argument("--links-sizes", type=int, nargs="*", default=[1, 10, 100, 1000], help="N for (5), macvlan_links")
+    parser.add_argument("--containers", type=int, default=50, help="(5): containers given one macvlan each")
     parser.add_argument("--full-limit", type=int, default=10,
                         help="(3): larger N time only --sample links through Ansible and scale (see README)")
     parser.add_argument("--sample", type=int, default=10, help="(3): links timed through Ansible above --full-limit")
@@ -539,7 +542,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("benchmarks/run.py must run as root (it builds network namespaces)", file=sys.stderr)
         return 2
-    only = set(args.only or ["per_task", "shim", "many_links", "many_hosts"])
+    only = set(args.only or ["per_task", "shim", "many_links", "links_module", "many_hosts"])
     workdir = Path(tempfile.mkdtemp(prefix="lmvbench-"))
     rows: list = []
     out: dict = {"machine": machine(), "config": vars(args) | {"json": str(args.json) if args.json else None}, "started": time.time()}
@@ -550,6 +553,7 @@ def main() -> int:
             ("per_task", lambda: bench_per_task(b, rows, out)),
             ("shim", lambda: bench_shim(b, rows, out)),
             ("many_links", lambda: bench_many_links(b, rows, out, args.sizes, args.full_limit, args.sample)),
+            ("links_module", lambda: bench_links_module(sys.modules[__name__], b, rows, out, args.links_sizes, args.containers)),
             ("many_hosts", lambda: bench_many_hosts(b, rows, out, args.hosts)),
         ]
         for name, step in steps:

@@ -121,6 +121,8 @@ class Demo:
                 "vars": {
                     "macvlan_parent": "eth0",
                     "macvlan_parent_promisc": True,
+                    # The role records that it set the flag: in the lab directory, not the machine's /run.
+                    "host_shim_state_dir": str(self.workdir / "host_shim_state"),
                     "macvlan_containers": [
                         {"netns": self.ns["c1"], "addresses": [f"{LAN}.65/24"], "gateway": f"{LAN}.1"},
                         {"netns": self.ns["c2"], "addresses": [f"{LAN}.66/24"], "gateway": f"{LAN}.1"},

@@ -90,8 +90,9 @@ options:
     type: int
   addresses:
     description:
-      - The exact set of global-scope IPv4 and IPv6 addresses on the link, as CIDRs (V(192.0.2.10/24),
-        V(2001:db8::10/64)). IPv6 link-local addresses belong to the kernel and are left alone.
+      - The exact set of permanent global-scope IPv4 and IPv6 addresses on the link, as CIDRs (V(192.0.2.10/24),
+        V(2001:db8::10/64)). IPv6 link-local addresses belong to the kernel, and addresses with a lifetime (a DHCP
+        lease, IPv6 autoconfiguration) to their protocol: both are left alone.
       - Omitted means "don't care"; V([]) removes all.
     type: list
     elements: str
@@ -122,4 +123,41 @@ options:
     type: str
     choices: [never, options-changed, always]
     default: never
+  dhcp:
+    description:
+      - V(true) makes sure one DHCP client runs for the link in its namespace (IPv4), started when missing or when
+        the link was re-created, left alone when it already runs for this link; the task waits up to O(dhcp_timeout)
+        for the lease and returns it as RV(dhcp.address). A re-created link keeps its stable MAC, so it gets the
+        same lease back.
+      - V(false), or O(state=absent), stops the client and releases the lease. Omitted means "don't care".
+      - The leased address has the lease as its lifetime, so O(addresses) never removes it; both can be given.
+      - The client runs only an event script of this collection, which sets the address (and, with
+        O(dhcp_default_route), the default route) on this link and touches no file, C(/etc/resolv.conf) included.
+    type: bool
+  dhcp_client:
+    description:
+      - The DHCP client to run. V(auto) takes the first one installed of V(udhcpc) (busybox, or a standalone
+        C(udhcpc)) and V(dhclient) (isc-dhcp-client). None installed is an error naming what to install.
+      - DHCPv6 is not supported yet.
+    type: str
+    choices: [auto, udhcpc, dhclient]
+    default: auto
+  dhcp_state_dir:
+    description:
+      - Where the clients' pid, lease, log and event-script files live, one set per namespace and link
+        (C(ns<namespace inode>-<link>.*)). Root-only (mode 0700).
+    type: path
+    default: /run/linuxnet-macvlan/dhcp
+  dhcp_timeout:
+    description:
+      - Seconds to wait for the lease of a client this task started. No lease by then fails the task; the client
+        keeps trying and its log is named in the message.
+    type: int
+    default: 10
+  dhcp_default_route:
+    description:
+      - Whether the lease's router becomes the namespace's default route through this link.
+      - Omitted means V(true) for a link in another namespace than its parent (a container, M(linuxnet.macvlan.macvlan_netns))
+        and V(false) for a link next to its parent (M(linuxnet.macvlan.macvlan_link)), whose host keeps its own default route.
+    type: bool
 """

@@ -174,7 +174,7 @@ def collect_inventory(
         links = []
         for label, state, where in selected:
             nl = scan.sockets[label]
-            state["addresses"] = nl.read_addresses(state["ifindex"])
+            state["addresses"], state["dynamic_addresses"] = nl.read_addresses(state["ifindex"])
             state["routes"] = nl.read_routes(state["ifindex"])
             links.append(info_link_result(label, state, where))
         parents = [

@@ -94,19 +94,29 @@ class LinkApplier:
         self.nl = place.link_nl
         self.name = name
         self.kind = kind
-        self.ifindex = ifindex
+        self._ifindex = ifindex
+        self._created_unseen = False  # created, ifindex not looked up yet
         self.done: list[Action] = []
+
+    @property
+    def ifindex(self) -> int | None:
+        """The link's ifindex; after a create, looked up only when a later step needs it."""
+        if self._created_unseen:
+            self._created_unseen = False
+            self._ifindex = self.nl.ifindex_of(self.name)
+            if self._ifindex is None:
+                raise MacvlanError(f"{self.kind} {self.name} did not appear in {self.nl.where} after it was created")
+        return self._ifindex
 
     def create(self, spec: LinkSpec) -> None:
         self.place.parent_nl.create_macvlan(spec, self.place.into_netns_fd)
-        self.ifindex = self.nl.ifindex_of(spec.name)
         self.kind = spec.kind
-        if self.ifindex is None:
-            raise MacvlanError(f"{spec.kind} {spec.name} did not appear in {self.nl.where} after it was created")
+        self._created_unseen = True
 
     def delete(self, ifindex: int) -> None:
         self.nl.delete_link(ifindex)
-        self.ifindex = None
+        self._ifindex = None
+        self._created_unseen = False
 
     def _run(self, action: Action) -> None:
         """One step; a kernel refusal becomes a message naming the step, the link and the namespace."""
@@ -134,12 +144,12 @@ class LinkApplier:
         if created is not None:
             # Every later step touched the new link: deleting it undoes them all.
             done = done[:created]
-            if self.ifindex is not None:
-                try:
+            try:
+                if self.ifindex is not None:
                     self.delete(self.ifindex)
                     notes.append(f"the new link {self.name} was removed again")
-                except MacvlanError as exc:
-                    problems.append(f"removing the new link: {exc}")
+            except MacvlanError as exc:
+                problems.append(f"removing the new link: {exc}")
         for action in reversed(done):
             if action.op is Op.DELETE and plan.restore_impossible:
                 problems.append(f"the previous link could not be restored: {plan.restore_impossible}")

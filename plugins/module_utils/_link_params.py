@@ -6,6 +6,7 @@ module parameters into the planner's DesiredLink (pure, but for reading /etc/mac
 
 from __future__ import annotations
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DEFAULT_STATE_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named
@@ -44,6 +45,11 @@ LINK_ARGUMENT_SPEC: dict = {
         },
     },
     "recreate": {"type": "str", "default": "never", "choices": ["never", "options-changed", "always"]},
+    "dhcp": {"type": "bool"},
+    "dhcp_client": {"type": "str", "default": "auto", "choices": ["auto", "udhcpc", "dhclient"]},
+    "dhcp_state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+    "dhcp_timeout": {"type": "int", "default": 10},
+    "dhcp_default_route": {"type": "bool"},
 }
 
 

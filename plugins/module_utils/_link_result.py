@@ -6,9 +6,6 @@ and each entry of macvlan_info's `links` (pure)."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-
 LINK_FIELDS = (
     "name",
     "ifindex",
@@ -24,6 +21,7 @@ LINK_FIELDS = (
     "bc_cutoff",
     "netns",
     "addresses",
+    "dynamic_addresses",
     "routes",
     "promisc",
 )
@@ -36,10 +34,17 @@ def link_result(state, netns: str | None) -> dict:
     `netns` is the namespace as the user named it (None for the current one)."""
     if not state:
         return {}
-    data = dataclasses.asdict(state) if dataclasses.is_dataclass(state) else state
-    result = {field: copy.deepcopy(data.get(field)) for field in LINK_FIELDS}
+    get = state.get if isinstance(state, dict) else lambda field: getattr(state, field, None)
+    result = {field: _copy(get(field)) for field in LINK_FIELDS}
     result["netns"] = netns
     return result
+
+
+def _copy(value):
+    """Lists of strings and of route dicts are all a link holds: copy them, share nothing."""
+    if isinstance(value, list):
+        return [dict(item) if isinstance(item, dict) else item for item in value]
+    return value
 
 
 def link_diff(before, after, netns: str | None) -> dict:

@@ -37,6 +37,8 @@ class DesiredLink:
     addresses: list[str] | None = None
     routes: list[dict] | None = None
     recreate: str = "never"
+    # True: an unset option means its default, not "don't care" (macvlan_links state=replaced).
+    exact: bool = False
 
     @property
     def mac_is_random(self) -> bool:
@@ -66,8 +68,10 @@ class ObservedLink:
     source_macs: list[str] = field(default_factory=list)
     bcqueuelen: int | None = None
     bc_cutoff: int | None = None
-    addresses: list[str] | None = None  # None: not read
+    addresses: list[str] | None = None  # permanent ones (set by someone); None: not read
     routes: list[dict] | None = None
+    # Addresses with a lifetime: a DHCP lease, IPv6 autoconfiguration. Reported, never managed.
+    dynamic_addresses: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

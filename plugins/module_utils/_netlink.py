@@ -13,6 +13,7 @@ import errno
 import types
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_raw import RawLinks
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_read import LinkReader
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_write import LinkWriter
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists
@@ -68,8 +69,17 @@ class Netlink(LinkReader, LinkWriter):
             ipr = IPRoute(**kw)
             self.strict = False
         self.rt = CheckedSocket(ipr, self.where)
+        self._raw: RawLinks | None = None
+
+    def raw(self) -> RawLinks:
+        """Bulk requests on this socket's namespace, opened on first use."""
+        if self._raw is None:
+            self._raw = RawLinks(self.rt.fileno(), self.where)
+        return self._raw
 
     def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
         self.rt.close()
 
     def __enter__(self) -> Netlink:

@@ -25,6 +25,7 @@ IFF_UP = 0x1
 IFF_PROMISC = 0x100
 IFF_ALLMULTI = 0x200
 RTPROT_KERNEL = 2
+IFA_F_PERMANENT = 0x80
 RT_TABLE_MAIN = 254
 AF_INET, AF_INET6 = 2, 10
 NO_NSID = (None, 0xFFFFFFFF, -1)  # what the kernel answers for "no id assigned"
@@ -47,6 +48,53 @@ def _flag_names(value) -> list[str]:
 def _address_order(cidr: str) -> tuple[int, int]:
     iface = ipaddress.ip_interface(cidr)
     return (iface.version, int(iface.ip))
+
+
+def _route_order(route: dict) -> tuple:
+    return (route["dst"], route["gateway"] or "", route["metric"])
+
+
+def _addresses(messages) -> list[tuple[int, str, bool]]:
+    """(ifindex, CIDR, permanent) of each global-scope address; IPv6 link-local belongs to the kernel.
+
+    A permanent address was set by someone; one without IFA_F_PERMANENT has a lifetime (a DHCP
+    lease, IPv6 autoconfiguration) and belongs to the protocol that keeps renewing it."""
+    result = []
+    for msg in messages:
+        if msg["scope"] != 0:
+            continue
+        address = msg.get_attr("IFA_ADDRESS")
+        if msg["family"] == AF_INET and msg.get_attr("IFA_LOCAL"):
+            address = msg.get_attr("IFA_LOCAL")
+        flags = msg.get_attr("IFA_FLAGS") or msg["flags"]
+        result.append((msg["index"], f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}", bool(flags & IFA_F_PERMANENT)))
+    return result
+
+
+def _split_addresses(entries) -> tuple[list[str], list[str]]:
+    """(permanent, dynamic) CIDRs, each sorted by version and address."""
+    entries = list(entries)
+    permanent = sorted((cidr for cidr, keep in entries if keep), key=_address_order)
+    dynamic = sorted((cidr for cidr, keep in entries if not keep), key=_address_order)
+    return permanent, dynamic
+
+
+def _routes(messages, family: int) -> list[tuple[int, dict]]:
+    """(output ifindex, route) of each unicast main-table route someone added (not the kernel)."""
+    result = []
+    for msg in messages:
+        if msg["type"] != 1 or msg["proto"] == RTPROT_KERNEL or msg.get_attr("RTA_TABLE", msg["table"]) != RT_TABLE_MAIN:
+            continue
+        dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == AF_INET else "::")
+        gateway = msg.get_attr("RTA_GATEWAY")
+        metric = msg.get_attr("RTA_PRIORITY")
+        route = {
+            "dst": ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False).compressed,
+            "gateway": ipaddress.ip_address(gateway).compressed if gateway else None,
+            "metric": metric if metric is not None else 0,
+        }
+        result.append((msg.get_attr("RTA_OIF"), route))
+    return result
 
 
 class LinkReader:
@@ -98,8 +146,34 @@ class LinkReader:
                 self._read_ip(link)
         return links
 
+    def dump_links_with_ip(self, kinds: tuple[str, ...]) -> list[ObservedLink]:
+        """Links of these kinds with their addresses and routes, in one dump of each for the whole
+        namespace (not three per link), links decoded by the plain-bytes reader: what a many-links
+        run observes."""
+        raw = self.raw()
+        if self.strict:
+            links = [link for kind in kinds for link, _group in raw.dump(kind)]
+        else:
+            links = [link for link, _group in raw.dump() if link.kind in kinds]
+        links.sort(key=lambda link: link.ifindex)
+        addresses: dict[int, list[tuple[str, bool]]] = {}
+        for index, cidr, permanent in raw.addresses():
+            addresses.setdefault(index, []).append((cidr, permanent))
+        routes: dict[int, list[dict]] = {}
+        for family in (AF_INET, AF_INET6):
+            for index, route in raw.routes(family):
+                routes.setdefault(index, []).append(route)
+        for link in links:
+            link.addresses, link.dynamic_addresses = _split_addresses(addresses.get(link.ifindex, []))
+            link.routes = sorted(routes.get(link.ifindex, []), key=_route_order)
+        return links
+
+    def link_groups(self) -> dict[int, int | None]:
+        """The group of every link of the namespace, by ifindex (one dump)."""
+        return {link.ifindex: group for link, group in self.raw().dump()}
+
     def _read_ip(self, link: ObservedLink) -> None:
-        link.addresses = self.read_addresses(link.ifindex)
+        link.addresses, link.dynamic_addresses = self.read_addresses(link.ifindex)
         link.routes = self.read_routes(link.ifindex)
 
     @staticmethod
@@ -171,38 +245,18 @@ class LinkReader:
         The callers still check every message, so both paths give the same result."""
         return {"dump_filter": RequestProcessor()} if self.strict else {}
 
-    def read_addresses(self, ifindex: int) -> list[str]:
-        """Global-scope addresses; IPv6 link-local belongs to the kernel and is not managed."""
-        result = []
-        for msg in self.rt.addr("dump", index=ifindex, **self._kernel_filter()):
-            if msg["index"] != ifindex or msg["scope"] != 0:
-                continue
-            address = msg.get_attr("IFA_ADDRESS")
-            if msg["family"] == AF_INET and msg.get_attr("IFA_LOCAL"):
-                address = msg.get_attr("IFA_LOCAL")
-            result.append(f"{ipaddress.ip_address(address).compressed}/{msg['prefixlen']}")
-        return sorted(result, key=_address_order)
+    def read_addresses(self, ifindex: int) -> tuple[list[str], list[str]]:
+        """(permanent, dynamic) global-scope addresses; IPv6 link-local belongs to the kernel."""
+        messages = self.rt.addr("dump", index=ifindex, **self._kernel_filter())
+        return _split_addresses((cidr, permanent) for index, cidr, permanent in _addresses(messages) if index == ifindex)
 
     def read_routes(self, ifindex: int) -> list[dict]:
         """Unicast routes in the main table through this link that someone added (not the kernel)."""
         result = []
         for family in (AF_INET, AF_INET6):
-            for msg in self.rt.route("dump", family=family, table=RT_TABLE_MAIN, oif=ifindex, **self._kernel_filter()):
-                if msg.get_attr("RTA_OIF") != ifindex or msg["type"] != 1 or msg["proto"] == RTPROT_KERNEL:
-                    continue
-                if msg.get_attr("RTA_TABLE", msg["table"]) != RT_TABLE_MAIN:
-                    continue
-                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == AF_INET else "::")
-                gateway = msg.get_attr("RTA_GATEWAY")
-                metric = msg.get_attr("RTA_PRIORITY")
-                result.append(
-                    {
-                        "dst": ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False).compressed,
-                        "gateway": ipaddress.ip_address(gateway).compressed if gateway else None,
-                        "metric": metric if metric is not None else 0,
-                    }
-                )
-        return sorted(result, key=lambda r: (r["dst"], r["gateway"] or "", r["metric"]))
+            messages = self.rt.route("dump", family=family, table=RT_TABLE_MAIN, oif=ifindex, **self._kernel_filter())
+            result.extend(route for index, route in _routes(messages, family) if index == ifindex)
+        return sorted(result, key=_route_order)
 
     def read_parent(self, name: str) -> ParentInfo:
         """The device a new macvlan on `name` really attaches to.

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import secrets
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_raw import create_request, delete_group_request, group_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_read import (
     AF_INET,
     AF_INET6,
@@ -27,6 +29,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_read imp
 RT_SCOPE_LINK = 253
 # Removing something that is already gone is done (an address removal also flushes routes).
 ALREADY_GONE = (errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENOENT)
+ALREADY_GONE_LINK = (errno.ENODEV,)
 
 
 def _info_data(kind: str, changes: dict) -> dict:
@@ -62,8 +65,9 @@ class LinkWriter:
     """Changing netlink requests of the backend."""
 
     def create_macvlan(self, spec: LinkSpec, into_netns_fd: int | None = None) -> None:
-        """Create a macvlan/macvtap (down) on spec.parent_ifindex of this namespace; with
-        into_netns_fd, straight inside that namespace (as the CNI macvlan plugin does)."""
+        """Create a macvlan/macvtap on spec.parent_ifindex of this namespace, up if spec.up says so,
+        in one request; with into_netns_fd, straight inside that namespace (as the CNI macvlan
+        plugin does)."""
         kw = {"ifname": spec.name, "kind": spec.kind, "link": spec.parent_ifindex}
         kw.update(_info_data(spec.kind, {"mode": spec.mode, "flags": spec.flags, "bcqueuelen": spec.bcqueuelen, "bc_cutoff": spec.bc_cutoff}))
         if spec.mac_address:
@@ -72,6 +76,8 @@ class LinkWriter:
             kw["mtu"] = spec.mtu
         if into_netns_fd is not None:
             kw["net_ns_fd"] = into_netns_fd
+        if spec.up:
+            kw["flags"] = kw["change"] = IFF_UP
         self.rt.link("add", **kw)
 
     def set_info_data(self, ifindex: int, kind: str, changes: dict) -> None:
@@ -132,3 +138,26 @@ class LinkWriter:
         except KernelRefusal as exc:
             if exc.code not in ALREADY_GONE:
                 raise
+
+    def create_many(self, specs: list[LinkSpec], into_netns_fd: int | None = None) -> list[KernelRefusal | None]:
+        """Create links in windows of requests, each created up in its one request; returns, per
+        spec, None or the kernel's refusal. Every request is sent: the caller undoes what must be."""
+        return self.raw().run([create_request(spec, into_netns_fd) for spec in specs])
+
+    def delete_many(self, ifindexes: list[int]) -> None:
+        """Delete links of this namespace together: put them in a group no other link has, then
+        delete that group (one unregistration for all). Raises KernelRefusal with nothing deleted."""
+        if not ifindexes:
+            return
+        groups = self.link_groups()
+        used = set(groups.values())
+        group = next(g for g in (secrets.randbelow(1 << 30) + (1 << 30) for _attempt in range(64)) if g not in used)
+        answers = self.raw().run([group_request(index, group) for index in ifindexes])
+        moved = [index for index, answer in zip(ifindexes, answers) if answer is None]
+        failed = next((answer for answer in answers if answer is not None and answer.code not in ALREADY_GONE_LINK), None)
+        if failed is None and moved:
+            (failed,) = self.raw().run([delete_group_request(group)])
+        if failed is not None:
+            # Put the links back in their groups: nothing was deleted.
+            self.raw().run([group_request(index, groups.get(index) or 0) for index in moved])
+            raise failed

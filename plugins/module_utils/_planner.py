@@ -13,7 +13,7 @@ another link on the parent already uses. No I/O: unit-tested without a kernel.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import (
     DEFAULT_MODE,
@@ -50,6 +50,8 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
     if desired.state == "absent":
         return Plan(actions=[Action(Op.DELETE, observed.ifindex)] if observed is not None else [])
 
+    if desired.exact:
+        desired = with_defaults(desired, parent)
     _check_mode_consistency(desired, observed)
     _check_mtu(desired, parent)
     if observed is None:
@@ -66,6 +68,35 @@ def plan_link_changes(desired: DesiredLink, observed: ObservedLink | None, paren
         plan = _plan_recreation(desired, observed, parent, reasons) if reasons else _plan_in_place(desired, observed)
     _check_mac_free(plan, desired, observed, parent)
     return plan
+
+
+def copy_link(link: ObservedLink) -> ObservedLink:
+    """A copy whose lists can change without touching the original (cheaper than deepcopy)."""
+    return dataclasses.replace(
+        link,
+        flags=list(link.flags),
+        source_macs=list(link.source_macs),
+        dynamic_addresses=list(link.dynamic_addresses),
+        addresses=list(link.addresses) if link.addresses is not None else None,
+        routes=[dict(route) for route in link.routes] if link.routes is not None else None,
+    )
+
+
+def with_defaults(desired: DesiredLink, parent: ParentInfo | None) -> DesiredLink:
+    """An exact entry: what the user left unset goes back to what a new link would get.
+
+    The MAC stays (a link keeps its identity and DHCP lease), and so do the broadcast queue
+    settings (bc_cutoff belongs to the parent's port: resetting it would change every sibling)."""
+    return dataclasses.replace(
+        desired,
+        mode=desired.mode or DEFAULT_MODE,
+        flags=desired.flags if desired.flags is not None else [],
+        source_macs=desired.source_macs if desired.source_macs is not None else [],
+        up=True if desired.up is None else desired.up,
+        mtu=desired.mtu if desired.mtu is not None or parent is None else parent.mtu,
+        addresses=desired.addresses if desired.addresses is not None else [],
+        routes=desired.routes if desired.routes is not None else [],
+    )
 
 
 # ---- refusals ----------------------------------------------------------------------------
@@ -196,13 +227,12 @@ def link_spec(desired: DesiredLink, keep: ObservedLink | None, parent: ParentInf
 
 
 def creation_actions(spec: LinkSpec) -> list[Action]:
+    # The create request itself brings the link up (one request, not two); everything after it
+    # needs the new link's ifindex. Routes last: a gateway must be reachable through the link's addresses.
     actions = [Action(Op.CREATE, spec)]
     if spec.source_macs:
         actions.append(Action(Op.SET_SOURCE_MACS, spec.source_macs))
     actions.extend(Action(Op.ADD_ADDRESS, cidr) for cidr in spec.addresses)
-    if spec.up:
-        actions.append(Action(Op.SET_LINK, {"up": True}))
-    # Routes last: a gateway must be reachable through an up link with its addresses.
     actions.extend(Action(Op.ADD_ROUTE, route) for route in spec.routes)
     return actions
 
@@ -268,7 +298,7 @@ def _plan_recreation(desired: DesiredLink, observed: ObservedLink, parent: Paren
 
 
 def _plan_in_place(desired: DesiredLink, observed: ObservedLink) -> Plan:
-    plan = Plan(after=copy.deepcopy(observed))
+    plan = Plan(after=copy_link(observed))
     after = plan.after
 
     info_changes, info_before = {}, {}

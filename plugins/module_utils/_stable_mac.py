@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
 MACHINE_ID_PATH = "/etc/machine-id"
 
 
+@functools.lru_cache(maxsize=None)
 def read_machine_id(path: str = MACHINE_ID_PATH) -> str:
+    """The machine's id, read once per module run (macvlan_links asks for every entry)."""
     try:
         with open(path, encoding="ascii") as handle:
             return handle.read().strip()

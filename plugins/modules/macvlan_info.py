@@ -109,7 +109,18 @@ links:
       type: str
       returned: always
       sample: web1
-    addresses: {description: Global-scope addresses., type: list, elements: str, returned: always, sample: ["192.168.1.20/24"]}
+    addresses:
+      description: The permanent global-scope addresses (set by someone), the ones O(addresses) manages.
+      type: list
+      elements: str
+      returned: always
+      sample: ["192.168.1.20/24"]
+    dynamic_addresses:
+      description: Global-scope addresses with a lifetime (a DHCP lease, IPv6 autoconfiguration); reported, never managed.
+      type: list
+      elements: str
+      returned: always
+      sample: ["192.168.1.57/24"]
     routes:
       description: Routes through the link other than the kernel's own.
       type: list

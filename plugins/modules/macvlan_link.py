@@ -104,6 +104,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+dhcp:
+  description:
+    - The link's DHCP client, when O(dhcp) is given or the link is absent (in check mode, what would run).
+  returned: when O(dhcp) is set, or O(state=absent)
+  type: dict
+  contains:
+    running: {description: Whether a client runs for the link at the end., type: bool, returned: always, sample: true}
+    client: {description: V(udhcpc) or V(dhclient)., type: str, returned: always, sample: udhcpc}
+    pid: {description: The client's process id (V(null) in check mode)., type: int, returned: always, sample: 4242}
+    address: {description: The leased IPv4 address (V(null) in check mode or when stopped)., type: str, returned: always, sample: 192.168.1.57/24}
 link:
   description:
     - The link's end state (in check mode, the predicted end state). Empty when the link is absent.
@@ -123,7 +133,18 @@ link:
     bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1000}
     bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1}
     netns: {description: Namespace as given in O(netns)., type: str, returned: when present, sample: null}
-    addresses: {description: Global-scope addresses., type: list, elements: str, returned: when present, sample: ["192.168.1.250/32"]}
+    addresses:
+      description: The permanent global-scope addresses (set by someone), the ones O(addresses) manages.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.1.250/32"]
+    dynamic_addresses:
+      description: Global-scope addresses with a lifetime (a DHCP lease, IPv6 autoconfiguration); reported, never managed.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.1.57/24"]
     routes:
       description: Routes through the link other than the kernel's own.
       type: list
@@ -146,6 +167,7 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, dhcp_request, ensure_lease
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_link
@@ -164,21 +186,29 @@ def main() -> None:
     require_pyroute2(module)
 
     netns = module.params["netns"]
+    dhcp = None
     try:
         validate_netns(netns)
         # The stable MAC's namespace part is the namespace as named here ('' for the current one).
         desired = desired_link(module.params, netns, mac_identity=netns or "")
+        request = dhcp_request(module.params, desired.state == "present", default_route=False)
         with Netlink(netns) as nl:
+            if request is not None and not request.enabled:  # stop (and release) before the link may go
+                dhcp = DhcpClients(module.get_bin_path, request).stop(netns, desired.name, module.check_mode)
             outcome = reconcile_link(Placement(link_nl=nl, parent_nl=nl), desired, module.check_mode)
+            if request is not None and request.enabled:
+                dhcp = ensure_lease(module, request, nl, desired, outcome)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
 
     result = {
-        "changed": outcome.plan.changed,
+        "changed": outcome.plan.changed or bool(dhcp and dhcp.changed),
         "link": link_result(outcome.after, netns),
         "recreated": outcome.plan.recreated,
         "recreate_reasons": outcome.plan.recreate_reasons,
     }
+    if dhcp is not None:
+        result["dhcp"] = dhcp.result()
     if module._diff:
         result["diff"] = link_diff(outcome.before, outcome.after, netns)
     module.exit_json(**result)

@@ -142,6 +142,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+dhcp:
+  description:
+    - The link's DHCP client, when O(dhcp) is given or the link is absent (in check mode, what would run).
+  returned: when O(dhcp) is set, or O(state=absent)
+  type: dict
+  contains:
+    running: {description: Whether a client runs for the link at the end., type: bool, returned: always, sample: true}
+    client: {description: V(udhcpc) or V(dhclient)., type: str, returned: always, sample: udhcpc}
+    pid: {description: The client's process id (V(null) in check mode)., type: int, returned: always, sample: 4242}
+    address: {description: The leased IPv4 address (V(null) in check mode or when stopped)., type: str, returned: always, sample: 192.168.1.57/24}
 link:
   description:
     - The link's end state inside the target namespace (in check mode, the predicted end state).
@@ -166,7 +176,18 @@ link:
     bcqueuelen: {description: Broadcast queue length (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1000}
     bc_cutoff: {description: Broadcast cutoff of the parent (V(null) if the kernel does not report it)., type: int, returned: when present, sample: 1}
     netns: {description: The target namespace (as RV(netns))., type: str, returned: when present, sample: net1}
-    addresses: {description: Global-scope addresses., type: list, elements: str, returned: when present, sample: ["192.168.8.120/24"]}
+    addresses:
+      description: The permanent global-scope addresses (set by someone), the ones O(addresses) manages.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.8.120/24"]
+    dynamic_addresses:
+      description: Global-scope addresses with a lifetime (a DHCP lease, IPv6 autoconfiguration); reported, never managed.
+      type: list
+      elements: str
+      returned: when present
+      sample: ["192.168.1.57/24"]
     routes:
       description: Routes through the link other than the kernel's own.
       type: list
@@ -199,10 +220,12 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, DhcpOutcome, dhcp_request, ensure_lease
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, container_mac_identity, desired_link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns_placement import place_link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
 
@@ -237,11 +260,21 @@ def main() -> None:
     require_pyroute2(module)
 
     params = module.params
+    dhcp = None
     try:
         target = resolve_target(params)
         parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
         desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
+        # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
+        request = dhcp_request(params, desired.state == "present", default_route=True)
+        if request is not None and not request.enabled:  # stop (and release) before the link may go
+            dhcp = DhcpClients(module.get_bin_path, request).stop(target, desired.name, module.check_mode)
         outcome = place_link(desired, parent_netns, params["create_netns"], module.check_mode)
+        if request is not None and request.enabled and netns_exists(target):
+            with Netlink(target) as nl:
+                dhcp = ensure_lease(module, request, nl, desired, outcome)
+        elif request is not None and request.enabled:  # check mode, in a namespace create_netns would make
+            dhcp = DhcpOutcome(True, True)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
 
@@ -255,13 +288,15 @@ def main() -> None:
         )
 
     result = {
-        "changed": plan.changed,
+        "changed": plan.changed or bool(dhcp and dhcp.changed),
         "link": link_result(outcome.after, target),
         "netns": target,
         "parent_netns": parent_netns,
         "recreated": plan.recreated,
         "recreate_reasons": plan.recreate_reasons,
     }
+    if dhcp is not None:
+        result["dhcp"] = dhcp.result()
     if module._diff:
         result["diff"] = link_diff(outcome.before, outcome.after, target)
     module.exit_json(**result)

@@ -42,6 +42,7 @@ class ShimLab:
         self.lab, self.staged, self.tmp = lab, staged, tmp_path
         self.h1 = lab.ns("h1")
         self.root = tmp_path / "root"
+        self.state_dir = tmp_path / "state"
         for rel, text in FIXTURE_FILES.items():
             (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
             (self.root / rel).write_text(text)
@@ -64,17 +65,29 @@ class ShimLab:
 
     def play(self, backend: str | None = None, check: bool = False, expect_failure: bool = False, **variables) -> dict:
         """Run the role; returns {'changed': n, 'out': text}."""
-        extra = {"host_shim_parent": "eth0", "host_shim_addresses": ADDRESSES, "host_shim_routes": ROUTES,
-                 "host_shim_mac_address": MAC, "host_shim_persist_root": str(self.root)}
+        extra = {"host_shim_parent": "eth0"}
         if backend is not None:
             extra["host_shim_persist"] = backend
+        extra.update(variables)
+        return self._run(str(self.tmp / "play.yml"), extra, check, expect_failure)
+
+    def playbook(self, name: str, check: bool = False, **variables) -> dict:
+        """Run one of the collection's playbooks (by FQCN, from the staged copy) on h1."""
+        extra = {"macvlan_hosts_group": "h1", "macvlan_parent": "eth0"}
+        extra.update(variables)
+        return self._run(f"linuxnet.macvlan.{name}", extra, check, expect_failure=False)
+
+    def _run(self, playbook: str, variables: dict, check: bool, expect_failure: bool) -> dict:
+        # The record of a promiscuous parent goes to the test's own directory, never the machine's /run.
+        extra = {"host_shim_addresses": ADDRESSES, "host_shim_routes": ROUTES, "host_shim_mac_address": MAC,
+                 "host_shim_persist_root": str(self.root), "host_shim_state_dir": str(self.state_dir)}
         extra.update(variables)
         extra = {k: v for k, v in extra.items() if v is not None}
         (self.tmp / "vars.json").write_text(json.dumps(extra))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.staged), ANSIBLE_STDOUT_CALLBACK="default",
                    ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(self.tmp / "ansible-local"),
                    ANSIBLE_REMOTE_TEMP=str(self.tmp / "ansible-remote"), ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="1")
-        cmd = [str(PLAYBOOK_BIN), "-i", str(self.tmp / "inventory.yml"), str(self.tmp / "play.yml"),
+        cmd = [str(PLAYBOOK_BIN), "-i", str(self.tmp / "inventory.yml"), playbook,
                "-e", f"@{self.tmp / 'vars.json'}"] + (["--check", "--diff"] if check else [])
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
         out = proc.stdout + proc.stderr
@@ -120,6 +133,10 @@ class ShimLab:
                         if r.get("protocol") != "kernel" and not r["dst"].startswith("fe80"))
         return {"mac": link["address"], "mode": link["linkinfo"]["info_data"]["mode"], "parent": link.get("link"),
                 "up": "UP" in link["flags"], "addresses": self.lab.addrs(self.h1, SHIM), "routes": routes}
+
+    def parent_promisc(self) -> bool:
+        """The PROMISC flag of h1's eth0, as iproute2 reports it."""
+        return "PROMISC" in self.lab.link(self.h1, "eth0")["flags"]
 
     def reaches_containers(self) -> bool:
         return all(self.lab.ping(self.h1, address) for pair in CONTAINERS.values() for address in pair)

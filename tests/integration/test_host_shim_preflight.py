@@ -40,6 +40,21 @@ def test_too_long_shim_name_is_refused(shim_lab):
 
 
 @pytest.mark.slow
+def test_shim_name_of_15_characters_but_16_bytes_is_refused(shim_lab):
+    """IFNAMSIZ counts bytes: a multibyte UTF-8 character takes two of the 15."""
+    name = "shimé-of-15-chr"
+    assert (len(name), len(name.encode())) == (15, 16)
+    out = refused(shim_lab, host_shim_name=name)
+    assert f"host_shim_name={name}: an interface name is 1 to 15 bytes." in out
+
+
+@pytest.mark.slow
+def test_shim_name_of_15_bytes_is_accepted(shim_lab):
+    shim_lab.play("none", host_shim_name="shim-of-15bytes")
+    assert shim_lab.lab.link(shim_lab.h1, "shim-of-15bytes") is not None
+
+
+@pytest.mark.slow
 def test_missing_parent_is_refused(shim_lab):
     out = refused(shim_lab, host_shim_parent="eth9")
     assert "host_shim_parent=eth9: no such network device on h1." in out

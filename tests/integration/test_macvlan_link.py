@@ -393,3 +393,17 @@ def test_an_mtu_above_the_parent_s_is_refused_before_the_kernel_is_touched(host_
     modules.ok(M, {"name": "mv0", "parent": "eth0", "netns": h1})
     failed = modules.fails(M, {"name": "mv0", "parent": "eth0", "netns": h1, "mtu": 1501})
     assert "has MTU 1500" in failed["msg"] and info(host_lab, h1, "mv0")["mtu"] == 1500
+
+
+def test_addresses_with_a_lifetime_belong_to_their_protocol(host_lab, modules):
+    """A DHCP lease or an autoconfigured IPv6 address has a lifetime (no IFA_F_PERMANENT): the exact
+    set of `addresses` leaves it alone, and the result reports it as a dynamic address."""
+    h1 = host_lab.ns("h1")
+    args = {"name": "mv0", "parent": "eth0", "netns": h1, "addresses": ["10.77.0.10/24"]}
+    modules.ok(M, args)
+    host_lab.run(h1, "ip", "addr", "add", "10.88.0.57/24", "dev", "mv0", "valid_lft", "300", "preferred_lft", "300")
+    result = modules.four_steps(M, args, host_lab, [h1], expect_change=False)
+    assert result["link"]["addresses"] == ["10.77.0.10/24"] and result["link"]["dynamic_addresses"] == ["10.88.0.57/24"]
+    assert sorted(host_lab.addrs(h1, "mv0")) == ["10.77.0.10/24", "10.88.0.57/24"]
+    modules.ok(M, dict(args, addresses=[]))
+    assert host_lab.addrs(h1, "mv0") == ["10.88.0.57/24"]

@@ -65,7 +65,7 @@ def args(p) -> list:
 
 def test_create_defaults_to_bridge_with_generated_mac_and_up():
     p = plan(desired(), None)
-    assert ops(p) == ["create", "set_link"]
+    assert ops(p) == ["create"] and p.actions[0].arg.up is True
     spec = p.actions[0].arg
     assert spec.mode == "bridge" and spec.mac_address == "02:00:00:00:00:aa" and spec.parent_ifindex == 2
     assert p.after.mtu == 1500 and p.after.up is True and p.after.ifindex is None
@@ -82,12 +82,12 @@ def test_create_in_every_mode(mode):
 def test_create_orders_addresses_before_up_before_routes():
     route = {"dst": "0.0.0.0/0", "gateway": "10.0.0.1", "metric": 0}
     p = plan(desired(addresses=["10.0.0.2/24"], routes=[route], mode="source", source_macs=["02:00:00:00:00:01"]), None)
-    assert ops(p) == ["create", "set_source_macs", "add_address", "set_link", "add_route"]
+    assert ops(p) == ["create", "set_source_macs", "add_address", "add_route"]
 
 
 def test_create_down_does_not_bring_up():
     p = plan(desired(up=False), None)
-    assert ops(p) == ["create"]
+    assert ops(p) == ["create"] and p.actions[0].arg.up is False
     assert p.after.up is False
 
 
@@ -152,7 +152,7 @@ def test_recreate_keeps_mac_addresses_routes_and_up():
     route = {"dst": "10.9.0.0/16", "gateway": "10.0.0.1", "metric": 0}
     before = observed(mode="bridge", mac_address="02:11:11:11:11:11", addresses=["10.0.0.2/24"], routes=[route], mtu=1400)
     p = plan(desired(mode="passthru", recreate="options-changed", new_mac=None), before)
-    assert ops(p) == ["delete", "create", "add_address", "set_link", "add_route"]
+    assert ops(p) == ["delete", "create", "add_address", "add_route"]
     spec = p.actions[1].arg
     assert spec.mac_address == "02:11:11:11:11:11" and spec.mtu == 1400 and spec.mode == "passthru"
     assert p.recreated and p.recreate_reasons == ["mode: bridge -> passthru (passthru cannot be entered or left on a live link)"]
@@ -164,7 +164,7 @@ def test_a_replaced_link_can_be_put_back_as_it_was():
     before = observed(mode="vepa", mac_address="02:11:11:11:11:11", addresses=["10.0.0.2/24"], routes=[route], mtu=1400, up=True)
     p = plan(desired(kind="macvtap", recreate="options-changed"), before)
     restore = p.actions[0].undo
-    assert [a.op.value for a in restore] == ["create", "add_address", "set_link", "add_route"]
+    assert [a.op.value for a in restore] == ["create", "add_address", "add_route"]
     spec = restore[0].arg
     assert (spec.kind, spec.mode, spec.mac_address, spec.mtu, spec.parent_ifindex) == ("macvlan", "vepa", "02:11:11:11:11:11", 1400, 2)
     assert p.restore_impossible is None
@@ -346,3 +346,13 @@ def test_planner_does_not_mutate_its_inputs():
     d_copy, o_copy = copy.deepcopy(d), copy.deepcopy(o)
     plan(d, o)
     assert d == d_copy and o == o_copy
+
+
+def test_an_exact_entry_puts_unset_options_back_to_their_defaults():
+    before = observed(mode="vepa", mtu=1400, up=False, addresses=["10.0.0.2/24"], routes=[{"dst": "10.9.0.0/16", "gateway": "10.0.0.1", "metric": 0}])
+    p = plan(desired(exact=True, up=None), before)
+    assert ops(p) == ["set_info_data", "set_link", "del_address", "set_link", "del_route"]
+    assert (p.after.mode, p.after.mtu, p.after.up, p.after.addresses, p.after.routes) == ("bridge", 1500, True, [], [])
+    # The MAC and the broadcast queue stay: they are not reset.
+    assert p.after.mac_address == before.mac_address and p.after.bcqueuelen == 1000
+    assert not plan(desired(exact=True), observed()).changed

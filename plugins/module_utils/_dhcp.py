@@ -1,0 +1,283 @@
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""DHCP on a macvlan: one client process per namespace and link, kept across runs.
+
+A link's client is described by files in the state directory, named by the namespace's inode and
+the link's name: `<key>.json` (client, pid, ifindex), the client's pid file, lease file, event
+script and log. A client counts as running for the link when its pid is alive, runs in the link's
+namespace and names the link's files, and the link still has the ifindex the client was started
+for: a re-created link gets a new client (and, with its stable MAC, the same lease). Clients run
+inside the link's namespace (nsenter) and touch nothing but the link: see _dhcp_scripts.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp_scripts import script_text
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_file
+
+DEFAULT_STATE_DIR = "/run/linuxnet-macvlan/dhcp"
+CLIENT_ORDER = ("udhcpc", "dhclient")  # what auto picks, in this order
+PACKAGES = {"udhcpc": "busybox (udhcpc)", "dhclient": "isc-dhcp-client (dhclient)"}
+STOP_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class DhcpRequest:
+    enabled: bool  # False: no client may run for the link (dhcp: false, or the link is absent)
+    client: str = "auto"
+    state_dir: str = DEFAULT_STATE_DIR
+    timeout: int = 10
+    default_route: bool = False
+
+
+@dataclass
+class DhcpOutcome:
+    changed: bool
+    running: bool
+    client: str | None = None
+    pid: int | None = None
+    address: str | None = None
+
+    def result(self) -> dict:
+        return {"running": self.running, "client": self.client, "pid": self.pid, "address": self.address}
+
+
+def dhcp_request(params: dict, link_present: bool, default_route: bool) -> DhcpRequest | None:
+    """None: the user does not care (dhcp omitted on a present link)."""
+    if link_present and params.get("dhcp") is None:
+        return None
+    route = params.get("dhcp_default_route")
+    return DhcpRequest(
+        enabled=bool(link_present and params.get("dhcp")),
+        client=params.get("dhcp_client") or "auto",
+        state_dir=params.get("dhcp_state_dir") or DEFAULT_STATE_DIR,
+        timeout=params.get("dhcp_timeout") if params.get("dhcp_timeout") is not None else 10,
+        default_route=default_route if route is None else route,
+    )
+
+
+class DhcpClients:
+    """Finds, starts and stops the clients of one module run. `which` finds a program on the
+    managed host (AnsibleModule.get_bin_path), `where` names the namespace in messages."""
+
+    def __init__(self, which, request: DhcpRequest):
+        self.which = which
+        self.request = request
+
+    # ---- files and identity
+
+    def _key(self, netns: str | None, link: str) -> str:
+        try:
+            inode = os.stat(netns_file(netns)).st_ino
+        except OSError as exc:
+            raise MacvlanError(f"dhcp: cannot open the namespace of link {link}: {exc.strerror or exc}") from exc
+        return f"ns{inode:x}-{link}"
+
+    def _path(self, key: str, suffix: str) -> str:
+        return os.path.join(self.request.state_dir, f"{key}.{suffix}")
+
+    def _state(self, key: str) -> dict | None:
+        try:
+            with open(self._path(key, "json"), encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def _alive(self, state: dict | None, key: str, netns: str | None) -> bool:
+        """The recorded client still runs, in the link's namespace, for this link's files."""
+        if not state or not isinstance(state.get("pid"), int):
+            return False
+        pid = state["pid"]
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                cmdline = handle.read().decode(errors="replace")
+            same_netns = os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(netns_file(netns)).st_ino
+        except OSError:
+            return False
+        return same_netns and key in cmdline
+
+    # ---- the client program
+
+    def _nsenter(self) -> str:
+        path = self.which("nsenter")
+        if not path:
+            raise MacvlanError("dhcp: nsenter is needed to run a DHCP client inside a namespace; install util-linux")
+        return path
+
+    def _program(self) -> tuple[str, list[str]]:
+        """(client, argv prefix) of the client to use, or a clear error naming what to install."""
+        wanted = CLIENT_ORDER if self.request.client == "auto" else (self.request.client,)
+        for client in wanted:
+            if client == "udhcpc":
+                path = self.which("udhcpc")
+                if path:
+                    return client, [path]
+                busybox = self.which("busybox")
+                if busybox and _has_applet(busybox, "udhcpc"):
+                    return client, [busybox, "udhcpc"]
+            elif self.which("dhclient"):
+                return client, [self.which("dhclient")]
+        names = " or ".join(PACKAGES[c] for c in wanted)
+        raise MacvlanError(f"dhcp_client={self.request.client}: no DHCP client found on this host; install {names}")
+
+    def _argv(self, client: str, prefix: list[str], key: str, link: str) -> list[str]:
+        if client == "udhcpc":
+            # -f: stay in the foreground (we supervise it); -R: release the lease when stopped.
+            return prefix + ["-f", "-R", "-i", link, "-p", self._path(key, "pid"), "-s", self._path(key, "script")]
+        return prefix + ["-4", "-d", "-pf", self._path(key, "pid"), "-lf", self._path(key, "leases"), "-sf", self._path(key, "script"), link]
+
+    # ---- the reconcile step
+
+    def ensure(self, netns: str | None, link: str, ifindex: int | None, check_mode: bool, wait_address, wait: bool = True) -> DhcpOutcome:
+        """Make one client run for the link (started when missing or when the link was re-created).
+
+        ifindex: the link's index now (None when check mode predicts a new link).
+        wait_address(timeout) -> the leased address or None. wait=False: the caller waits (many links)."""
+        key = self._key(netns, link)
+        state = self._state(key)
+        running = self._alive(state, key, netns) and ifindex is not None and state.get("ifindex") == ifindex
+        if running:
+            return DhcpOutcome(False, True, state.get("client"), state["pid"], wait_address(0))
+        client, prefix = self._program()
+        if check_mode:
+            return DhcpOutcome(True, True, client)
+        if state is not None:
+            self._stop(state, key, netns, link)
+        pid = self._start(client, prefix, key, netns, link, ifindex)
+        outcome = DhcpOutcome(True, True, client, pid)
+        if wait:
+            self.wait(outcome, netns, link, wait_address)
+        return outcome
+
+    def wait(self, outcome: DhcpOutcome, netns: str | None, link: str, wait_address) -> None:
+        """Wait up to dhcp_timeout for the lease of a client just started; no lease is an error."""
+        outcome.address = wait_address(self.request.timeout)
+        if outcome.address is None:
+            raise MacvlanError(
+                f"dhcp: no lease for link {link} in {describe_netns(netns)} within dhcp_timeout={self.request.timeout}s "
+                f"({outcome.client} keeps trying as pid {outcome.pid}; its log: {self._path(self._key(netns, link), 'log')})"
+            )
+
+    def stop(self, netns: str | None, link: str, check_mode: bool) -> DhcpOutcome:
+        """No client may run for the link: stop (and release) one that does."""
+        try:
+            key = self._key(netns, link)
+        except MacvlanError:
+            return DhcpOutcome(False, False)  # no namespace, so no client in it
+        state = self._state(key)
+        if state is None:
+            return DhcpOutcome(False, False)
+        alive = self._alive(state, key, netns)
+        if not check_mode:
+            self._stop(state, key, netns, link)
+        return DhcpOutcome(alive, False, state.get("client"))
+
+    def _start(self, client: str, prefix: list[str], key: str, netns: str | None, link: str, ifindex: int) -> int:
+        os.makedirs(self.request.state_dir, mode=0o700, exist_ok=True)
+        script = self._path(key, "script")
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(script_text(client, self.request.default_route))
+        os.chmod(script, 0o700)
+        argv = self._argv(client, prefix, key, link)
+        if netns is not None:
+            argv = [self._nsenter(), f"--net={netns_file(netns)}", *argv]
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+        with open(self._path(key, "log"), "ab") as log:
+            # Its own session: the client outlives this module run; nsenter execs it, so the pid is the client's.
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    start_new_session=True, close_fds=True)
+        with open(self._path(key, "json"), "w", encoding="utf-8") as handle:
+            json.dump({"client": client, "pid": proc.pid, "ifindex": ifindex, "link": link, "netns": netns}, handle)
+        return proc.pid
+
+    def _stop(self, state: dict, key: str, netns: str | None, link: str) -> None:
+        pid = state.get("pid")
+        if self._alive(state, key, netns):
+            # udhcpc releases the lease on SIGTERM (-R); dhclient releases with -r, which also stops it.
+            if state.get("client") == "dhclient" and self.which("dhclient"):
+                argv = [self.which("dhclient"), "-4", "-r", "-pf", self._path(key, "pid"), "-lf", self._path(key, "leases"),
+                        "-sf", self._path(key, "script"), link]
+                if netns is not None:
+                    argv = [self._nsenter(), f"--net={netns_file(netns)}", *argv]
+                subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=STOP_WAIT * 2, check=False)
+            _terminate(pid)
+        for suffix in ("json", "pid"):
+            try:
+                os.unlink(self._path(key, suffix))
+            except OSError:
+                pass
+
+
+def _has_applet(busybox: str, applet: str) -> bool:
+    try:
+        listed = subprocess.run([busybox, "--list"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except OSError:
+        return False
+    return applet in listed.split()
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + STOP_WAIT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        _reap(pid)
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> None:
+    """A client this very process started is its child: collect it so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def lease_waiter(read_dynamic_addresses):
+    """wait(timeout) -> the first dynamic IPv4 address of the link once there, or None after timeout.
+    read_dynamic_addresses() reads the link's dynamic addresses (through the backend)."""
+
+    def wait(timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            leased = [cidr for cidr in read_dynamic_addresses() if ":" not in cidr]
+            if leased or time.monotonic() >= deadline:
+                return leased[0] if leased else None
+            time.sleep(0.2)
+
+    return wait
+
+
+def ensure_lease(module, request: DhcpRequest, nl, desired, outcome) -> DhcpOutcome:
+    """The DHCP step of a one-link module after its reconcile run: a client for the link, and the
+    link's end state read again once the lease is there. `nl`: a backend socket in the link's namespace."""
+
+    def dynamic() -> list[str]:
+        link = nl.read_link(name=desired.name)
+        return link.dynamic_addresses if link is not None else []
+
+    ifindex = outcome.after.ifindex if outcome.after is not None else None
+    dhcp = DhcpClients(module.get_bin_path, request).ensure(desired.netns, desired.name, ifindex, module.check_mode, lease_waiter(dynamic))
+    if outcome.after is not None and dhcp.address is not None:
+        outcome.after.dynamic_addresses = dynamic()  # the end state includes the lease
+    return dhcp
+

@@ -1,0 +1,104 @@
+# Copyright (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""macvlan_links' options: the argument spec (data) and the validation of every `config`
+entry into a LinkEntry before anything touches the kernel (pure, but for stat)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
+    LINK_ARGUMENT_SPEC,
+    container_mac_identity,
+    desired_link,
+)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists, netns_file, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import validate_ifname
+
+STATES = ("merged", "replaced", "overridden", "deleted", "gathered")
+
+ENTRY_SPEC: dict = {key: dict(spec) for key, spec in LINK_ARGUMENT_SPEC.items() if key != "state"}
+ENTRY_SPEC["name"] = {"type": "str"}  # optional: a deleted/gathered entry may name only a parent
+ENTRY_SPEC["netns"] = {"type": "str"}
+ENTRY_SPEC["parent_netns"] = {"type": "str"}
+
+LINKS_ARGUMENT_SPEC: dict = {
+    "config": {"type": "list", "elements": "dict", "options": ENTRY_SPEC},
+    "state": {"type": "str", "default": "merged", "choices": list(STATES)},
+}
+
+
+@dataclass(frozen=True)
+class LinkEntry:
+    """One validated `config` entry."""
+
+    index: int
+    label: str  # how messages name the entry: "config[3] (mv0 in namespace 'c1')"
+    netns: str | None
+    parent: str | None
+    parent_netns: str | None
+    desired: DesiredLink | None  # None: an entry that names no link (every macvlan on `parent`)
+
+
+def _label(index: int, name: str | None, netns: str | None) -> str:
+    what = f"{name} in {describe_netns(netns)}" if name else f"links in {describe_netns(netns)}"
+    return f"config[{index}] ({what})"
+
+
+def netns_identity(netns: str | None):
+    """Two spellings of one namespace (a name and /proc/PID/ns/net) are one namespace."""
+    try:
+        stat = os.stat(netns_file(netns))
+    except OSError:
+        return ("missing", netns)
+    return (stat.st_dev, stat.st_ino)
+
+
+def _entry(index: int, raw: dict, state: str) -> LinkEntry:
+    netns = validate_netns(raw.get("netns"))
+    parent_netns = validate_netns(raw.get("parent_netns"), option="parent_netns")
+    for option, value in (("netns", netns), ("parent_netns", parent_netns)):
+        if not netns_exists(value):
+            raise MacvlanError(f"{option}: {describe_netns(value)} does not exist (namespaces are never created implicitly)")
+    name = raw.get("name")
+    label = _label(index, name, netns)
+    if name is None:
+        if state == "deleted" and raw.get("parent"):
+            validate_ifname(raw["parent"], describe_netns(parent_netns), option="parent")
+            return LinkEntry(index, label, netns, raw["parent"], parent_netns, None)
+        if state == "gathered":
+            return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, None)
+        raise MacvlanError("name: every entry needs a name (only a deleted entry may name just a parent)")
+    # A link next to its parent, or in a named namespace, is named by where it lives; a link in a
+    # pid's or a path's namespace has no lasting identity: its first address stands in (macvlan_netns).
+    identity = "" if netns is None else container_mac_identity(netns, raw.get("addresses"))
+    params = dict(raw, state="absent" if state == "deleted" else "present")
+    desired = desired_link(params, netns, mac_identity=identity)
+    if state in ("replaced", "overridden"):
+        desired = dataclasses.replace(desired, exact=True)
+    return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, desired)
+
+
+def entries_from_params(config: list[dict] | None, state: str) -> list[LinkEntry]:
+    """Every entry validated, or a MacvlanError naming the first bad one by index and name."""
+    entries = []
+    seen: dict[tuple, str] = {}
+    for index, raw in enumerate(config or []):
+        try:
+            entry = _entry(index, raw, state)
+        except MacvlanError as exc:
+            raise MacvlanError(f"{_label(index, raw.get('name'), raw.get('netns'))}: {exc}") from exc
+        if entry.desired is not None:
+            key = (netns_identity(entry.netns), entry.desired.name)
+            if key in seen:
+                raise MacvlanError(f"{entry.label}: the same link is already listed as {seen[key]}; list each link once")
+            seen[key] = entry.label
+        entries.append(entry)
+    if not entries and state in ("merged", "replaced", "overridden", "deleted"):
+        raise MacvlanError(f"config: state={state} needs at least one entry")
+    return entries
