@@ -82,6 +82,7 @@ class PaLab:
             host_shim_verify=["10.79.0.11"],
             host_shim_persist="none",
             host_shim_persist_root=str(self.dir / "h1-root"),
+            host_shim_state_dir=str(self.dir / "h1-state"),
         )
         # A second name for h1 whose role variables are invalid: only the controller-side
         # argument-spec check must stop it.

@@ -42,6 +42,13 @@ def test_galaxy_metadata_is_filled_without_placeholders():
         assert not placeholder, f"galaxy.yml {field} is a placeholder: {url.geturl()}"
 
 
+def test_role_readme_names_every_role_variable():
+    specs = yaml.safe_load((TOP / "roles" / "host_shim" / "meta" / "argument_specs.yml").read_text())
+    readme = (TOP / "roles" / "host_shim" / "README.md").read_text()
+    missing = sorted(name for name in specs["argument_specs"]["main"]["options"] if f"`{name}`" not in readme)
+    assert not missing, f"roles/host_shim/README.md does not name: {missing}"
+
+
 def _fenced_after(text: str, heading: str) -> list[str]:
     section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^```[a-z]+\n(.*?)^```", section, re.S | re.M)
