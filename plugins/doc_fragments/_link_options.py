@@ -92,7 +92,7 @@ options:
     description:
       - The exact set of permanent global-scope IPv4 and IPv6 addresses on the link, as CIDRs (V(192.0.2.10/24),
         V(2001:db8::10/64)). IPv6 link-local addresses belong to the kernel, and addresses with a lifetime (a DHCP
-        lease, IPv6 autoconfiguration) to their protocol: both are left alone.
+        lease, IPv6 autoconfiguration) to their protocol; both are left alone.
       - Omitted means "don't care"; V([]) removes all.
     type: list
     elements: str

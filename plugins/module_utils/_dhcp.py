@@ -280,4 +280,3 @@ def ensure_lease(module, request: DhcpRequest, nl, desired, outcome) -> DhcpOutc
     if outcome.after is not None and dhcp.address is not None:
         outcome.after.dynamic_addresses = dynamic()  # the end state includes the lease
     return dhcp
-

@@ -10,6 +10,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpRequest, dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
     LINK_ARGUMENT_SPEC,
@@ -43,6 +44,7 @@ class LinkEntry:
     parent: str | None
     parent_netns: str | None
     desired: DesiredLink | None  # None: an entry that names no link (every macvlan on `parent`)
+    dhcp: DhcpRequest | None = None  # the entry's DHCP client (None: don't care)
 
 
 def _label(index: int, name: str | None, netns: str | None) -> str:
@@ -67,10 +69,12 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
             raise MacvlanError(f"{option}: {describe_netns(value)} does not exist (namespaces are never created implicitly)")
     name = raw.get("name")
     label = _label(index, name, netns)
+    # A link in another namespace than its parent is a container's: its lease brings the default route.
+    dhcp = dhcp_request(raw, state != "deleted", default_route=netns_identity(netns) != netns_identity(parent_netns))
     if name is None:
         if state == "deleted" and raw.get("parent"):
             validate_ifname(raw["parent"], describe_netns(parent_netns), option="parent")
-            return LinkEntry(index, label, netns, raw["parent"], parent_netns, None)
+            return LinkEntry(index, label, netns, raw["parent"], parent_netns, None, dhcp)
         if state == "gathered":
             return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, None)
         raise MacvlanError("name: every entry needs a name (only a deleted entry may name just a parent)")
@@ -81,7 +85,7 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     desired = desired_link(params, netns, mac_identity=identity)
     if state in ("replaced", "overridden"):
         desired = dataclasses.replace(desired, exact=True)
-    return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, desired)
+    return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, desired, dhcp)
 
 
 def entries_from_params(config: list[dict] | None, state: str) -> list[LinkEntry]:

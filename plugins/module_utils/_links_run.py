@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpRequest
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import (
@@ -41,6 +42,7 @@ class LinkWork:
     plan: Plan
     after: ObservedLink | None = None
     applier: LinkApplier | None = field(default=None, repr=False)
+    dhcp: DhcpRequest | None = None  # what the link's DHCP client must do (None: don't care)
 
     @property
     def action(self) -> str:
@@ -59,14 +61,19 @@ def _plan_entry(pool: NamespacePool, entry: LinkEntry) -> list[LinkWork]:
     desired = entry.desired
     if desired is None:  # deleted: every macvlan on the parent
         parent = pool.parent(entry.netns, entry.parent, entry.parent_netns)
-        return [_work(pool, entry.label, _orphan(link, entry.netns), entry.parent_netns, parent) for link in pool.on_parent(entry.netns, parent)]
+        return [
+            _work(pool, entry.label, _orphan(link, entry.netns), entry.parent_netns, parent, entry.dhcp)
+            for link in pool.on_parent(entry.netns, parent)
+        ]
     parent = None
     if entry.parent is not None and desired.state == "present":
         parent = pool.parent(entry.netns, entry.parent, entry.parent_netns)
-    return [_work(pool, entry.label, desired, entry.parent_netns, parent)]
+    return [_work(pool, entry.label, desired, entry.parent_netns, parent, entry.dhcp)]
 
 
-def _work(pool: NamespacePool, label: str, desired: DesiredLink, parent_netns: str | None, parent: ParentInfo | None) -> LinkWork:
+def _work(
+    pool: NamespacePool, label: str, desired: DesiredLink, parent_netns: str | None, parent: ParentInfo | None, dhcp: DhcpRequest | None = None
+) -> LinkWork:
     before = pool.observe(desired.netns, desired.name)
     if before is not None:
         before = dataclasses.replace(before)  # the pool's copy stays as the kernel reported it
@@ -77,7 +84,9 @@ def _work(pool: NamespacePool, label: str, desired: DesiredLink, parent_netns: s
         plan = plan_link_changes(desired, before, parent)
     except MacvlanError as exc:
         raise MacvlanError(f"{label}: {exc}") from exc
-    return LinkWork(label, desired, parent_netns, parent, before, plan)
+    if desired.state == "absent" and dhcp is not None:
+        dhcp = dataclasses.replace(dhcp, enabled=False)  # a link that goes takes its client with it
+    return LinkWork(label, desired, parent_netns, parent, before, plan, dhcp=dhcp)
 
 
 def _orphans(pool: NamespacePool, entries: list[LinkEntry]) -> list[LinkWork]:
@@ -93,7 +102,8 @@ def _orphans(pool: NamespacePool, entries: list[LinkEntry]) -> list[LinkWork]:
             if key not in listed and key not in seen:
                 seen.add(key)
                 label = f"{link.kind} {link.name} in {describe_netns(entry.netns)} (on parent {parent.name}, not in config)"
-                work.append(_work(pool, label, _orphan(link, entry.netns), entry.parent_netns, parent))
+                stop = dataclasses.replace(entry.dhcp, enabled=False) if entry.dhcp is not None else DhcpRequest(False)
+                work.append(_work(pool, label, _orphan(link, entry.netns), entry.parent_netns, parent, stop))
     return work
 
 

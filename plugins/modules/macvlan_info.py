@@ -110,7 +110,7 @@ links:
       returned: always
       sample: web1
     addresses:
-      description: The permanent global-scope addresses (set by someone), the ones O(addresses) manages.
+      description: The permanent global-scope addresses (set by someone), the ones the link modules manage.
       type: list
       elements: str
       returned: always

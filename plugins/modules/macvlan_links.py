@@ -152,6 +152,30 @@ options:
         type: str
         choices: [never, options-changed, always]
         default: never
+      dhcp:
+        description:
+          - One DHCP client for the link inside its namespace, see M(linuxnet.macvlan.macvlan_link). The clients of
+            all entries are started first, then their leases are awaited together. A link that is deleted, or
+            V(false), stops the client and releases the lease.
+        type: bool
+      dhcp_client:
+        description: The DHCP client to run (V(auto) takes udhcpc, then dhclient).
+        type: str
+        choices: [auto, udhcpc, dhclient]
+        default: auto
+      dhcp_state_dir:
+        description: Where the clients keep their files.
+        type: path
+        default: /run/linuxnet-macvlan/dhcp
+      dhcp_timeout:
+        description: Seconds to wait for the leases of clients this task started.
+        type: int
+        default: 10
+      dhcp_default_route:
+        description:
+          - Whether the lease's router becomes the default route. Omitted means V(true) when the link lives in another
+            namespace than its parent (a container) and V(false) when it lives next to it.
+        type: bool
 notes:
   - Container targets by engine and container name are not supported yet; use O(config[].netns) with the
     container's C(/proc/PID/ns/net).
@@ -219,6 +243,10 @@ links:
           empty when deleted.
       type: dict
       returned: always
+    dhcp:
+      description: The link's DHCP client (running, client, pid, address), as M(linuxnet.macvlan.macvlan_link) returns it.
+      type: dict
+      returned: when the entry sets O(config[].dhcp), or the link is deleted
 gathered:
   description: The current links in the O(config) shape; given back with O(state=merged), nothing changes.
   returned: when O(state=gathered)
@@ -233,6 +261,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_result
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_apply import apply_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_dhcp import start_clients, stop_clients
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_gather import gather_links
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LINKS_ARGUMENT_SPEC, entries_from_params
@@ -272,15 +301,21 @@ def main() -> None:
         if state == "gathered":
             module.exit_json(changed=False, gathered=gather_links(pool, entries))
         work = plan_links(pool, entries, overridden=state == "overridden")
+        dhcp = stop_clients(module.get_bin_path, work, module.check_mode)
         if not module.check_mode:
             apply_links(pool, work)
             read_back(pool, work)
+        dhcp.update(start_clients(module.get_bin_path, pool, work, module.check_mode))
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
     finally:
         pool.close()
 
-    result = {"changed": any(item.plan.changed for item in work), "links": [link_entry(item) for item in work]}
+    links = [link_entry(item) for item in work]
+    for index, outcome in dhcp.items():
+        links[index]["dhcp"] = outcome.result()
+    changed = any(item.plan.changed for item in work) or any(outcome.changed for outcome in dhcp.values())
+    result = {"changed": changed, "links": links}
     if module._diff:
         result["diff"] = [link_diff(item) for item in work if item.plan.changed]
     module.exit_json(**result)

@@ -166,3 +166,25 @@ def test_no_lease_is_a_clear_failure(host_lab, modules, tmp_path):
     assert time.monotonic() - started < 15
     assert "no lease for link mvd0" in failed["msg"] and h1 in failed["msg"] and "dhcp_timeout=2s" in failed["msg"]
     assert str(tmp_path / "dhcp") in failed["msg"]
+
+
+def test_macvlan_links_starts_one_client_per_entry_and_stops_them_on_delete(dhcp_lab, modules):
+    lab = dhcp_lab
+    h1, c1 = lab.ns("h1"), lab.ns("c1")
+    config = [
+        {"name": "mvd0", "netns": h1, "parent_netns": h1, "parent": "eth0", "dhcp": True, "dhcp_state_dir": lab.state_dir},
+        {"name": "eth0", "netns": c1, "parent_netns": h1, "parent": "eth0", "dhcp": True, "dhcp_state_dir": lab.state_dir},
+    ]
+    applied = modules.four_steps("macvlan_links", {"config": config}, lab, [h1, c1])
+    host, container = applied["links"]
+    assert host["dhcp"]["address"] != container["dhcp"]["address"]
+    assert lease_of(lab, host["link"]["mac_address"])[2] == host["dhcp"]["address"].split("/")[0]
+    assert container["link"]["dynamic_addresses"] == [container["dhcp"]["address"]]
+    # A container's lease brings its default route; the host's does not.
+    assert [r["dst"] for r in lab.routes(c1) if r["dst"] == "default"] == ["default"]
+    assert not [r for r in lab.routes(h1) if r["dst"] == "default"]
+    assert clients(lab, h1, "mvd0") == [host["dhcp"]["pid"]] and clients(lab, c1, "eth0") == [container["dhcp"]["pid"]]
+    gone = modules.ok("macvlan_links", {"state": "deleted", "config": [dict(entry, dhcp=None) for entry in config]})
+    assert [link["dhcp"]["running"] for link in gone["links"]] == [False, False]
+    assert clients(lab, h1, "mvd0") == [] and clients(lab, c1, "eth0") == []
+    assert lab.link(h1, "mvd0") is None and lab.link(c1, "eth0") is None
