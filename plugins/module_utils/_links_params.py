@@ -35,6 +35,10 @@ ENTRY_SPEC["container_engine"] = {"type": "str", "default": "auto", "choices": [
 LINKS_ARGUMENT_SPEC: dict = {
     "config": {"type": "list", "elements": "dict", "options": ENTRY_SPEC},
     "state": {"type": "str", "default": "merged", "choices": list(STATES)},
+    # Defaults for the entries that name no namespace; also what module_defaults for the action
+    # group gives every module of the collection.
+    "netns": {"type": "str"},
+    "parent_netns": {"type": "str"},
 }
 
 
@@ -102,11 +106,30 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     return LinkEntry(index, label, netns, raw.get("parent"), parent_netns, desired, dhcp)
 
 
-def entries_from_params(config: list[dict] | None, state: str) -> list[LinkEntry]:
-    """Every entry validated, or a MacvlanError naming the first bad one by index and name."""
+def with_namespace_defaults(raw: dict, netns: str | None, parent_netns: str | None) -> dict:
+    """An entry that names no namespace lives in `netns`, with its parent in `parent_netns`, else next
+    to it (as in macvlan_link). A container entry is placed by its engine; its parent follows `parent_netns`."""
+    inherited = raw.get("netns") is None and raw.get("container") is None and netns is not None
+    if inherited:
+        raw = dict(raw, netns=netns)
+    if raw.get("parent_netns") is None:
+        if parent_netns is not None:
+            raw = dict(raw, parent_netns=parent_netns)
+        elif inherited:
+            raw = dict(raw, parent_netns=netns)
+    return raw
+
+
+def entries_from_params(config: list[dict] | None, state: str, netns: str | None = None, parent_netns: str | None = None) -> list[LinkEntry]:
+    """Every entry validated, or a MacvlanError naming the first bad one by index and name.
+
+    netns/parent_netns: the module's top-level defaults for entries that name no namespace."""
     entries = []
     seen: dict[tuple, str] = {}
+    if not config and state == "gathered" and netns is not None:
+        config = [{}]  # gather the default namespace
     for index, raw in enumerate(config or []):
+        raw = with_namespace_defaults(raw, netns, parent_netns)
         try:
             entry = _entry(index, raw, state)
         except MacvlanError as exc:

@@ -58,6 +58,17 @@ options:
     type: str
     choices: [merged, replaced, overridden, deleted, gathered]
     default: merged
+  netns:
+    description:
+      - Where the entries that name no O(config[].netns) (and no O(config[].container)) live, and their parents too
+        unless O(parent_netns) or O(config[].parent_netns) says otherwise, as in M(linuxnet.macvlan.macvlan_link).
+      - With O(state=gathered) and no O(config), the namespace to gather. Omitted means the namespace Ansible runs in.
+      - It is also what C(module_defaults) for the action group C(group/linuxnet.macvlan.macvlan) gives this module.
+    type: str
+  parent_netns:
+    description:
+      - Where the parents of entries that name no O(config[].parent_netns) live.
+    type: str
   config:
     description:
       - The links. Each option means what it means in M(linuxnet.macvlan.macvlan_link).
@@ -310,7 +321,7 @@ def main() -> None:
     state = module.params["state"]
     pool = NamespacePool()
     try:
-        entries = entries_from_params(module.params["config"], state)
+        entries = entries_from_params(module.params["config"], state, module.params["netns"], module.params["parent_netns"])
         if state == "gathered":
             module.exit_json(changed=False, gathered=gather_links(pool, entries))
         work = plan_links(pool, entries, overridden=state == "overridden")

@@ -200,3 +200,13 @@ def test_a_refusal_inside_a_batch_of_creations_leaves_later_links_undone(links_l
     assert "config[1] (mvp" in failed["msg"] and "the parent is busy: a passthru link needs the parent to itself" in failed["msg"]
     assert "Converged before it: config[0] (mva" in failed["msg"] and "Not attempted: config[2] (mvb" in failed["msg"]
     assert sorted(macvlans(lab, h1)) == ["mva"]
+
+
+def test_top_level_netns_is_the_default_of_the_entries(links_lab, modules):
+    """What module_defaults for the action group gives every module (netns) also works here."""
+    lab = links_lab
+    h1 = lab.ns("h1")
+    result = modules.four_steps(M, {"netns": h1, "config": [{"name": "mvt0", "parent": "eth0"}]}, lab, [h1])
+    assert result["links"][0]["netns"] == h1 and sorted(macvlans(lab, h1)) == ["mvt0"]
+    gathered = modules.ok(M, {"netns": h1, "state": "gathered"})
+    assert [(e["name"], e["netns"], e["parent_netns"]) for e in gathered["gathered"]] == [("mvt0", h1, h1)]

@@ -129,11 +129,13 @@ def test_module_defaults_through_the_action_group(palab, hosts, tmp_path):
                 {"name": "Read it back", f"{COLLECTION}.macvlan_info": {"name": "mvdef0"}, "register": "lmvp_info"},
                 {"name": "The defaults reached macvlan_info too", "ansible.builtin.assert": {"that": ["lmvp_info.links | length == 1"]}},
                 {"name": "Remove it", f"{COLLECTION}.macvlan_link": {"name": "mvdef0", "state": "absent"}},
+                {"name": "Many links, one task", f"{COLLECTION}.macvlan_links": {"config": [{"name": "mvdef1", "parent": "eth0"}]}},
+                {"name": "And away again", f"{COLLECTION}.macvlan_links": {"state": "deleted", "config": [{"name": "mvdef1"}]}},
                 {"name": "Clear the flag", f"{COLLECTION}.macvlan_promisc": {"name": "eth0", "promisc": False}},
             ],
         }
     ]
-    assert {"macvlan_promisc", "macvlan_link", "macvlan_info"} <= set(members)
+    assert {"macvlan_promisc", "macvlan_link", "macvlan_info", "macvlan_links"} <= set(members)
     tasks_file = tmp_path / "module_defaults.yml"
     tasks_file.write_text(json.dumps(tasks))
     # Watch the LAN namespace while the tasks run: the link must appear there, not in h1.
@@ -150,6 +152,7 @@ def test_module_defaults_through_the_action_group(palab, hosts, tmp_path):
     assert not result.get("failed"), result.get("msg", result)
     seen = monitor.read_text()
     assert re.search(r"mvdef0@eth0", seen), f"mvdef0 never appeared in the LAN namespace:\n{seen}"
+    assert re.search(r"mvdef1@eth0", seen), f"macvlan_links did not take the group's netns:\n{seen}"
     assert "PROMISC" in seen
     assert ip_link(palab.lan, "mvdef0") is None and ip_link(palab.h1, "mvdef0") is None
     assert "PROMISC" not in ip_link(palab.lan, "eth0")["flags"]

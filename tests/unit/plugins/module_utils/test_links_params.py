@@ -53,3 +53,13 @@ def test_a_state_that_changes_links_needs_entries():
     with pytest.raises(MacvlanError, match="needs at least one entry"):
         entries_from_params([], "overridden")
     assert entries_from_params(None, "gathered") == []
+
+
+def test_top_level_namespaces_are_defaults_for_entries():
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import with_namespace_defaults
+
+    assert with_namespace_defaults({"name": "mv0"}, "h1", None) == {"name": "mv0", "netns": "h1", "parent_netns": "h1"}
+    assert with_namespace_defaults({"name": "mv0"}, "h1", "sw") == {"name": "mv0", "netns": "h1", "parent_netns": "sw"}
+    assert with_namespace_defaults({"name": "mv0", "netns": "c1"}, "h1", None) == {"name": "mv0", "netns": "c1"}
+    assert with_namespace_defaults({"name": "mv0", "container": "web"}, "h1", "h1") == {"name": "mv0", "container": "web", "parent_netns": "h1"}
+    assert with_namespace_defaults({"name": "mv0"}, None, None) == {"name": "mv0"}
