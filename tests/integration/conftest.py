@@ -32,6 +32,7 @@ def root_namespace_untouched():
         if shutil.which(tool) is None:
             pytest.exit(f"integration tests need {tool!r} (run `make deps`)", returncode=2)
     sweep_stale()
+    sweep_stale("lmvb")  # the daemon labs' namespaces (their daemons die with them)
     links_before, addrs_before = _root_links(), _root_addrs()
     yield
     assert _root_links() == links_before, "the root namespace's links changed during the test session"

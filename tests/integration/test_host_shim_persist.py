@@ -122,7 +122,7 @@ NM_KEYS = {
     "connection": {"id", "uuid", "type", "interface-name", "autoconnect"},
     "ethernet": {"cloned-mac-address"},
     "macvlan": {"mode", "parent", "promiscuous", "tap"},
-    "ipv4": {"method"}, "ipv6": {"method"},
+    "ipv4": {"method", "route-metric"}, "ipv6": {"method", "route-metric"},
 }
 NM_MODES = {"vepa": "1", "bridge": "2", "private": "3", "passthru": "4", "source": "5"}
 
