@@ -13,8 +13,8 @@ author:
 description:
   - Takes a dictionary of variable name to V([kind, value]) and returns one sentence per value that the persistence files of the
     P(linuxnet.macvlan.host_shim#role) role cannot carry, naming the variable and the first character refused.
-  - Interface names (kind V(ifname)) are limited to ASCII letters, digits, V(_), V(-) and V(.), and may not start with V(-):
-    the kernel accepts far more (anything but V(/), V(:) and whitespace), but C($), V(%), quotes, V(;), backquotes, V(*),
+  - Interface names (kind V(ifname)) are limited to ASCII letters, digits, V(_), V(-) and V(.), and may not start with V(-).
+    The kernel accepts far more (anything but V(/), V(:) and whitespace), but V($), V(%), quotes, V(;), backquotes, V(*),
     V(?), V([), V(!) or a newline mean something to a shell, to systemd, to ifupdown or to the C(Name=) globs of
     systemd-networkd.
   - Addresses and routes (kind V(cidr)) must be an IPv4 or IPv6 address or network with a prefix length, or V(default)
