@@ -150,7 +150,7 @@ class DaemonBoot:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log.close()
-        self.wait_for(lambda: (self.dir / "ready").exists(), 10, "the lab daemons to start")
+        self.wait_for((self.dir / "ready").exists, 10, "the lab daemons to start")
         return self
 
     def pid(self, name: str) -> int | None:

@@ -77,13 +77,13 @@ def runtime_state(shim: ShimLab) -> dict:
     return shim_state(shim.lab, shim.h1)
 
 
-def boot_host(shim: ShimLab, role: str, containers: dict = CONTAINERS) -> str:
+def boot_host(shim: ShimLab, role: str) -> str:
     """A fresh host on the switch, eth0 down and unconfigured, with its containers; h1 taken off."""
     lab = shim.lab
     shim.lab.run(shim.h1, "ip", "link", "set", "eth0", "down")
     ns = lab.add_host(role)
     lab.run(ns, "ip", "link", "set", "eth0", "down")
-    for index, (name, (v4, v6)) in enumerate(containers.items()):
+    for index, (name, (v4, v6)) in enumerate(CONTAINERS.items()):
         cns = lab.add_container(f"{role}{name}")
         lab.run(ns, "ip", "link", "add", "link", "eth0", "name", f"mv{index}", "type", "macvlan", "mode", "bridge")
         lab.run(ns, "ip", "link", "set", f"mv{index}", "netns", cns)

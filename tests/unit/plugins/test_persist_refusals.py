@@ -29,9 +29,11 @@ def test_a_leading_dash_and_an_empty_name_are_refused():
     assert "empty" in refusal("ifname", "")
 
 
-@pytest.mark.parametrize("kind, value", [("cidr", "10.0.0.1/32"), ("cidr", "fd00::1/128"), ("route", "10.0.0.0/24"),
-                                          ("route", "default"), ("route", "fd00:77::200/127"), ("mac", "02:42:5e:77:00:fa"),
-                                          ("path", "/etc/systemd/network/10 eth0.network")])
+ORDINARY = [("cidr", "10.0.0.1/32"), ("cidr", "fd00::1/128"), ("route", "10.0.0.0/24"), ("route", "default"),
+            ("route", "fd00:77::200/127"), ("mac", "02:42:5e:77:00:fa"), ("path", "/etc/systemd/network/10 eth0.network")]
+
+
+@pytest.mark.parametrize("kind, value", ORDINARY)
 def test_ordinary_values_pass(kind, value):
     assert refusal(kind, value) is None
 
