@@ -11,6 +11,7 @@ put back, a live change is reverted.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -141,8 +142,9 @@ class LinkApplier:
         for action in plan.actions:
             try:
                 self._run(action)
-            except ConcurrentChange:
-                if action.op in (Op.ADD_ADDRESS, Op.ADD_ROUTE):
+            except ConcurrentChange as change:
+                appeared = isinstance(change.__cause__, KernelRefusal) and change.__cause__.code == errno.EEXIST
+                if appeared and action.op in (Op.ADD_ADDRESS, Op.ADD_ROUTE):
                     self.raced.append(action)
                     continue
                 raise

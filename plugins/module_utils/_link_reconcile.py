@@ -91,12 +91,13 @@ def _applier(place: Placement, desired: DesiredLink, observed: ObservedLink | No
 
 
 def _apply(applier: LinkApplier, plan: Plan) -> bool:
-    """Apply; True when something appeared or vanished meanwhile and the link must be read again."""
+    """Apply; True when the link appeared or vanished meanwhile (the plan could not go on). An
+    address or route that appeared meanwhile is in applier.raced: the plan went on."""
     try:
         applier.apply(plan)
     except ConcurrentChange:
         return True
-    return bool(applier.raced)
+    return False
 
 
 def _namespaces_gone(place: Placement) -> MacvlanError | None:
@@ -119,7 +120,7 @@ def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> 
     first = _applier(place, desired, observed)
     reported, final, before = plan, plan, observed
     appliers = [first]
-    if _apply(first, plan):
+    if _apply(first, plan) or first.raced:
         try:
             found, parent, final = _observe_and_plan(place, desired)
         except MacvlanError as failure:
@@ -131,6 +132,7 @@ def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> 
             second = _applier(place, desired, found)
             appliers.append(second)
             try:
+                # Additions that raced again are done; only a link appearing or vanishing again fails.
                 raced_again = _apply(second, final)
             except MacvlanError as failure:
                 first.undo(plan, failure)
@@ -142,8 +144,7 @@ def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> 
                 )
                 _undo_all(appliers, [plan, final], failure)
                 raise failure
-        reported = dataclasses.replace(final, actions=first.done + final.actions,
-                                       created=final.created or any(a.op is Op.CREATE for a in first.done))
+        reported = with_earlier_steps(final, first.done)
     if desired.state == "absent":
         return Outcome(reported, before, None)
     after = place.link_nl.read_link(name=desired.name)
@@ -157,6 +158,13 @@ def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> 
         raise failure
     name_lower_device(after, place, parent)
     return Outcome(reported, before, after)
+
+
+def with_earlier_steps(plan: Plan, done: list) -> Plan:
+    """The plan of a second pass, as this run reports it: with the steps its first pass did."""
+    created = any(action.op is Op.CREATE for action in done)
+    return dataclasses.replace(plan, actions=list(done) + plan.actions, created=plan.created or created,
+                               recreated=plan.recreated or (created and any(action.op is Op.DELETE for action in done)))
 
 
 def _undo_all(appliers: list[LinkApplier], plans: list[Plan], failure: MacvlanError) -> None:

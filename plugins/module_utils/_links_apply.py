@@ -16,7 +16,7 @@ import dataclasses
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier, describe_action
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link, with_earlier_steps
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import LinkWork
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Op, Sibling
@@ -119,7 +119,7 @@ def _converge_raced(pool: NamespacePool, item: LinkWork, progress: Progress, und
         raise progress.failed(item, exc) from exc
     done_before = undo.done if undo is not None else []
     item.before = outcome.before if not done_before else item.before
-    item.plan = dataclasses.replace(outcome.plan, actions=done_before + outcome.plan.actions)
+    item.plan = with_earlier_steps(outcome.plan, done_before)
     item.applier = None
     pool.forget(item.desired.netns)
     progress.done.append(item.label)
