@@ -20,6 +20,15 @@ class MacvlanError(Exception):
     """
 
 
+class ConcurrentChange(MacvlanError):
+    """A step found the kernel changed since the link was read: the link appeared (EEXIST on create)
+    or vanished (ENODEV). The reconcile step reads again and converges once more."""
+
+
+# A create answered EEXIST, or any request answered ENODEV: someone else changed the link between
+# our read and our write (another run converging the same link, a user, a container engine).
+RACE_CODES = (errno.EEXIST, errno.ENODEV)
+
 # Why the kernel said no, in words a user can act on.
 ERRNO_HINTS = {
     errno.EBUSY: "the device is busy",

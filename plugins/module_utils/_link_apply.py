@@ -11,11 +11,12 @@ put back, a live change is reverted.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Action, LinkSpec, Op, Plan
 
 
@@ -97,6 +98,9 @@ class LinkApplier:
         self._ifindex = ifindex
         self._created_unseen = False  # created, ifindex not looked up yet
         self.done: list[Action] = []
+        # Additions the kernel answered EEXIST: the address or route appeared meanwhile (another run
+        # converging the same link); not ours to undo, and the caller reads the link again.
+        self.raced: list[Action] = []
 
     @property
     def ifindex(self) -> int | None:
@@ -105,7 +109,7 @@ class LinkApplier:
             self._created_unseen = False
             self._ifindex = self.nl.ifindex_of(self.name)
             if self._ifindex is None:
-                raise MacvlanError(f"{self.kind} {self.name} did not appear in {self.nl.where} after it was created")
+                raise ConcurrentChange(f"{self.kind} {self.name} did not appear in {self.nl.where} after it was created")
         return self._ifindex
 
     def create(self, spec: LinkSpec) -> None:
@@ -124,13 +128,26 @@ class LinkApplier:
             STEPS[action.op].run(self, action.arg)
         except KernelRefusal as exc:
             creating_passthru = action.op is Op.CREATE and action.arg.mode == "passthru"
-            raise MacvlanError(f"{describe_action(action, self.name)} in {self.nl.where}: {exc.reason(creating_passthru)}") from exc
+            message = f"{describe_action(action, self.name)} in {self.nl.where}: {exc.reason(creating_passthru)}"
+            if exc.code in RACE_CODES:
+                raise ConcurrentChange(message) from exc
+            raise MacvlanError(message) from exc
 
     def apply(self, plan: Plan) -> None:
-        """Run the actions in order; on failure undo what was done and raise."""
+        """Run the actions in order; on failure undo what was done and raise.
+
+        An address or route that appeared meanwhile is noted in `raced` and the run goes on; a link
+        that appeared or vanished meanwhile raises ConcurrentChange with nothing undone: the steps
+        done so far all led towards the wanted state, and the caller converges again from a fresh read."""
         for action in plan.actions:
             try:
                 self._run(action)
+            except ConcurrentChange as change:
+                appeared = isinstance(change.__cause__, KernelRefusal) and change.__cause__.code == errno.EEXIST
+                if appeared and action.op in (Op.ADD_ADDRESS, Op.ADD_ROUTE):
+                    self.raced.append(action)
+                    continue
+                raise
             except MacvlanError as failure:
                 self.undo(plan, failure)
                 raise
@@ -147,6 +164,11 @@ class LinkApplier:
             try:
                 if self.ifindex is not None:
                     self.delete(self.ifindex)
+                notes.append(f"the new link {self.name} was removed again")
+            except KernelRefusal as exc:
+                if exc.code not in RACE_CODES:  # ENODEV: someone else removed it already
+                    problems.append(f"removing the new link: {exc}")
+                else:
                     notes.append(f"the new link {self.name} was removed again")
             except MacvlanError as exc:
                 problems.append(f"removing the new link: {exc}")

@@ -15,9 +15,10 @@ import os
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import ATTRIBUTE_KERNELS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import ConcurrentChange, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier, Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, ParentInfo, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, Op, ParentInfo, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import netns_exists
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes, unapplied_attributes
 
 # The link's namespace has no id for the parent's, so no link in it can sit on that parent:
@@ -86,28 +87,102 @@ def ignored_attributes_error(problems: list, desired: DesiredLink) -> MacvlanErr
     )
 
 
-def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> Outcome:
-    nl = place.link_nl
-    observed = nl.read_link(name=desired.name)
-    desired = default_parent(place, desired, observed)
-    parent = observe_parent(place, desired, observed)
+def _observe_and_plan(place: Placement, desired: DesiredLink) -> tuple[ObservedLink | None, ParentInfo | None, Plan]:
+    for _attempt in range(2):
+        observed = place.link_nl.read_link(name=desired.name)
+        wanted = default_parent(place, desired, observed)
+        parent = observe_parent(place, wanted, observed)
+        appeared = observed is None and parent is not None and place.shared and any(s.name == desired.name for s in parent.siblings)
+        if not appeared:
+            break
+        # The link appeared between the two reads (a parallel run created it): read both again, or
+        # the planner would take the new link for a sibling whose MAC is taken.
     name_lower_device(observed, place, parent)
-    plan = plan_link_changes(desired, observed, parent)
+    return observed, parent, plan_link_changes(wanted, observed, parent)
+
+
+def _applier(place: Placement, desired: DesiredLink, observed: ObservedLink | None) -> LinkApplier:
+    return LinkApplier(place, desired.name, observed.kind if observed else desired.kind, observed.ifindex if observed else None)
+
+
+def _apply(applier: LinkApplier, plan: Plan) -> bool:
+    """Apply; True when the link appeared or vanished meanwhile (the plan could not go on). An
+    address or route that appeared meanwhile is in applier.raced: the plan went on."""
+    try:
+        applier.apply(plan)
+    except ConcurrentChange:
+        return True
+    return False
+
+
+def _namespaces_gone(place: Placement) -> MacvlanError | None:
+    """A namespace deleted during the run: the sockets kept it alive, nothing named can reach it."""
+    for nl in (place.link_nl, place.parent_nl):
+        if nl.netns is not None and not netns_exists(nl.netns):
+            return MacvlanError(f"{nl.where} was deleted while the link was being configured in it")
+    return None
+
+
+def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> Outcome:
+    """Observe, plan, apply, read back. When another process changed the link between the read and
+    the write (it appeared, vanished, or got an address or route meanwhile: typically a parallel
+    run converging the same link), read it again and converge once more; what this run then
+    reports is what it found and what it changed itself."""
+    observed, parent, plan = _observe_and_plan(place, desired)
     if check_mode or not plan.changed:
         return Outcome(plan, observed, plan.after if plan.changed else observed)
 
-    applier = LinkApplier(place, desired.name, observed.kind if observed else desired.kind, observed.ifindex if observed else None)
-    applier.apply(plan)
+    first = _applier(place, desired, observed)
+    reported, final, before = plan, plan, observed
+    appliers = [first]
+    if _apply(first, plan) or first.raced:
+        try:
+            found, parent, final = _observe_and_plan(place, desired)
+        except MacvlanError as failure:
+            first.undo(plan, failure)
+            raise
+        if not first.done:
+            before = found
+        if final.changed:
+            second = _applier(place, desired, found)
+            appliers.append(second)
+            try:
+                # Additions that raced again are done; only a link appearing or vanishing again fails.
+                raced_again = _apply(second, final)
+            except MacvlanError as failure:
+                first.undo(plan, failure)
+                raise
+            if raced_again:
+                failure = ConcurrentChange(
+                    f"link {desired.name} in {desired.where} kept changing while it was being configured "
+                    "(another process changes it at the same time); nothing of this run was kept"
+                )
+                _undo_all(appliers, [plan, final], failure)
+                raise failure
+        reported = with_earlier_steps(final, first.done)
     if desired.state == "absent":
-        return Outcome(plan, observed, None)
-    after = nl.read_link(name=desired.name)
+        return Outcome(reported, before, None)
+    after = place.link_nl.read_link(name=desired.name)
     if after is None:
         failure = MacvlanError(f"link {desired.name} vanished from {desired.where} while it was being configured")
     else:
-        problems = unapplied_attributes(plan, after)
-        failure = ignored_attributes_error(problems, desired) if problems else None
+        problems = unapplied_attributes(final, after)
+        failure = ignored_attributes_error(problems, desired) if problems else _namespaces_gone(place)
     if failure is not None:
-        applier.undo(plan, failure)
+        _undo_all(appliers, [plan, final], failure)
         raise failure
     name_lower_device(after, place, parent)
-    return Outcome(plan, observed, after)
+    return Outcome(reported, before, after)
+
+
+def with_earlier_steps(plan: Plan, done: list) -> Plan:
+    """The plan of a second pass, as this run reports it: with the steps its first pass did."""
+    created = any(action.op is Op.CREATE for action in done)
+    return dataclasses.replace(plan, actions=list(done) + plan.actions, created=plan.created or created,
+                               recreated=plan.recreated or (created and any(action.op is Op.DELETE for action in done)))
+
+
+def _undo_all(appliers: list[LinkApplier], plans: list[Plan], failure: MacvlanError) -> None:
+    """Undo the attempts newest first: the link ends as this run found it."""
+    for applier, plan in reversed(list(zip(appliers, plans))):
+        applier.undo(plan, failure)

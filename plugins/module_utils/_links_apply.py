@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier, describe_action
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link, with_earlier_steps
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import LinkWork
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Op, Sibling
@@ -91,11 +92,37 @@ def _apply_one(pool: NamespacePool, item: LinkWork, progress: Progress) -> None:
         place = pool.placement(item.desired.netns, item.parent_netns)
         before = item.before
         item.applier = LinkApplier(place, item.desired.name, before.kind if before else item.desired.kind, before.ifindex if before else None)
-        item.applier.apply(item.plan)
+        try:
+            item.applier.apply(item.plan)
+            raced = bool(item.applier.raced)
+        except ConcurrentChange:
+            raced = True
     except MacvlanError as exc:
         raise progress.failed(item, exc) from exc
+    if raced:
+        _converge_raced(pool, item, progress, undo=item.applier)
+        return
     progress.done.append(item.label)
     pool.forget(item.desired.netns)
+
+
+def _converge_raced(pool: NamespacePool, item: LinkWork, progress: Progress, undo: LinkApplier | None = None) -> None:
+    """The link appeared, vanished or gained an address or route since the plans were made (another
+    run converging it, typically): read it again and converge it once more, as macvlan_link does;
+    the link then reports what this run found and what it changed itself."""
+    pool.forget(item.desired.netns)
+    try:
+        outcome = reconcile_link(pool.placement(item.desired.netns, item.parent_netns), item.desired, False)
+    except MacvlanError as exc:
+        if undo is not None:
+            undo.undo(item.plan, exc)
+        raise progress.failed(item, exc) from exc
+    done_before = undo.done if undo is not None else []
+    item.before = outcome.before if not done_before else item.before
+    item.plan = with_earlier_steps(outcome.plan, done_before)
+    item.applier = None
+    pool.forget(item.desired.netns)
+    progress.done.append(item.label)
 
 
 def _create_batch(pool: NamespacePool, batch: list[LinkWork], progress: Progress) -> None:
@@ -116,18 +143,31 @@ def _send_creates(pool: NamespacePool, items: list[LinkWork], progress: Progress
     place = pool.placement(items[0].desired.netns, items[0].parent_netns)
     answers = place.parent_nl.create_many([item.plan.actions[0].arg for item in items], place.into_netns_fd)
     pool.forget(items[0].desired.netns)
-    first = next((i for i, answer in enumerate(answers) if answer is not None), None)
+    # EEXIST (the link appeared meanwhile) or ENODEV (its parent vanished): read again, converge once more.
+    first = next((i for i, answer in enumerate(answers) if answer is not None and answer.code not in RACE_CODES), None)
+    end = len(items) if first is None else first
+    for index, (item, answer) in enumerate(zip(items[:end], answers[:end])):
+        if answer is None:
+            progress.done.append(item.label)
+            continue
+        try:
+            _converge_raced(pool, item, progress)
+        except MacvlanError:
+            _remove_created(place, items[index + 1:], answers[index + 1:])
+            raise
     if first is None:
-        progress.done.extend(item.label for item in items)
         return
-    # The window went out whole: links after the refused one exist, but were "not attempted".
-    extra = [place.link_nl.ifindex_of(item.desired.name) for item, answer in zip(items[first + 1:], answers[first + 1:]) if answer is None]
-    place.link_nl.delete_many([index for index in extra if index is not None])
-    progress.done.extend(item.label for item in items[:first])
+    _remove_created(place, items[first + 1:], answers[first + 1:])
     item, refusal = items[first], answers[first]
     create = item.plan.actions[0]
     reason = refusal.reason(create.arg.mode == "passthru")
     raise progress.failed(item, MacvlanError(f"{describe_action(create, item.desired.name)} in {item.desired.where}: {reason}"))
+
+
+def _remove_created(place, items: list[LinkWork], answers: list) -> None:
+    """The window went out whole: links after a failed one exist, but were "not attempted"."""
+    extra = [place.link_nl.ifindex_of(item.desired.name) for item, answer in zip(items, answers) if answer is None]
+    place.link_nl.delete_many([index for index in extra if index is not None])
 
 
 def _delete_batch(pool: NamespacePool, batch: list[LinkWork], progress: Progress) -> None:

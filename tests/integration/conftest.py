@@ -23,6 +23,28 @@ def _root_addrs() -> str:
     return sh("ip", "-j", "addr", "show").stdout.count("local")
 
 
+def _root_routes() -> list[tuple]:
+    """The root namespace's routes (every table), without what changes by itself (expiry timers)."""
+    routes = []
+    for family in ("-4", "-6"):
+        for route in json.loads(sh("ip", family, "-j", "route", "show", "table", "all").stdout or "[]"):
+            routes.append((family, route.get("table", "main"), route.get("type", "unicast"), route["dst"], route.get("dev"),
+                           route.get("gateway"), route.get("protocol"), route.get("metric")))
+    return sorted(routes, key=repr)
+
+
+# The machine's directories a daemon or `systemd-analyze verify` would write if a test let it out of
+# its lab: entries may not appear (in /run, /run/systemd) or change at all (the configuration dirs).
+WATCHED_NEW = ("/run", "/run/systemd")
+WATCHED_EXACT = ("/etc/systemd/network", "/etc/NetworkManager")
+
+
+def _listing() -> tuple[set, set]:
+    new = {os.path.join(d, n) for d in WATCHED_NEW if os.path.isdir(d) for n in os.listdir(d)}
+    exact = {os.path.join(root, n) for d in WATCHED_EXACT for root, dirs, files in os.walk(d) for n in dirs + files}
+    return new, exact
+
+
 @pytest.fixture(scope="session", autouse=True)
 def root_namespace_untouched():
     """The suite's promise: the machine's own network is never touched."""
@@ -32,10 +54,16 @@ def root_namespace_untouched():
         if shutil.which(tool) is None:
             pytest.exit(f"integration tests need {tool!r} (run `make deps`)", returncode=2)
     sweep_stale()
-    links_before, addrs_before = _root_links(), _root_addrs()
+    sweep_stale("lmvb")  # the daemon labs' namespaces (their daemons die with them)
+    links_before, addrs_before, routes_before = _root_links(), _root_addrs(), _root_routes()
+    new_before, exact_before = _listing()
     yield
     assert _root_links() == links_before, "the root namespace's links changed during the test session"
     assert _root_addrs() == addrs_before, "the root namespace's addresses changed during the test session"
+    assert _root_routes() == routes_before, "the root namespace's routes changed during the test session"
+    new_after, exact_after = _listing()
+    assert not new_after - new_before, f"the test session created {sorted(new_after - new_before)}"
+    assert exact_after == exact_before, f"the machine's network configuration changed: {sorted(exact_after ^ exact_before)}"
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ class FakeNetlink:
 
     def __init__(self):
         self.where = WHERE
+        self.netns = None
+        # request -> what another process does just before this run's request reaches the kernel
+        self.meanwhile: dict[str, list] = {}
         self.links: dict[int, ObservedLink] = {
             2: ObservedLink(name="eth0", ifindex=2, kind="veth", mac_address=PARENT_MAC, mtu=1500, up=True, addresses=[], routes=[])
         }
@@ -37,8 +40,12 @@ class FakeNetlink:
         self.ignores_bcqueuelen = False
 
     # ---- helpers of the fake
-    def _check(self, request: str, detail=None) -> None:
+    def _check(self, request: str, detail=None, ifindex=None) -> None:
         self.calls.append((request, detail))
+        if self.meanwhile.get(request):
+            self.meanwhile[request].pop(0)(self)
+        if ifindex is not None and ifindex not in self.links:
+            raise KernelRefusal(errno.ENODEV, "No such device", request, self.where)
         code = self.refuse.get((request, detail)) or self.refuse.get((request, None))
         if code:
             raise KernelRefusal(code, "refused by the fake", request, self.where)
@@ -89,6 +96,10 @@ class FakeNetlink:
     # ---- writing
     def create_macvlan(self, spec, into_netns_fd=None):
         self._check("link add", spec.mode)
+        if spec.parent_ifindex not in self.links:
+            raise KernelRefusal(errno.ENODEV, "No such device", "link add", self.where)
+        if self._by_name(spec.name) is not None:
+            raise KernelRefusal(errno.EEXIST, "File exists", "link add", self.where)
         mac = spec.mac_address or PARENT_MAC if spec.mode == "passthru" else spec.mac_address or "02:ee:ee:ee:ee:ee"
         self.add_existing(
             name=spec.name, kind=spec.kind, mode=spec.mode, mac_address=mac, bcqueuelen=spec.bcqueuelen, flags=list(spec.flags or [])
@@ -96,11 +107,11 @@ class FakeNetlink:
         self.links[self.next_index - 1].up = spec.up
 
     def delete_link(self, ifindex):
-        self._check("link del", ifindex)
+        self._check("link del", ifindex, ifindex)
         del self.links[ifindex]
 
     def set_info_data(self, ifindex, kind, changes):
-        self._check("link set info", tuple(changes.items()))
+        self._check("link set info", tuple(changes.items()), ifindex)
         for key, value in changes.items():
             setattr(self.links[ifindex], key, value)
 
@@ -109,12 +120,14 @@ class FakeNetlink:
         self.links[ifindex].source_macs = list(macs)
 
     def set_link(self, ifindex, changes):
-        self._check("link set", tuple(changes.items()))
+        self._check("link set", tuple(changes.items()), ifindex)
         for key, value in changes.items():
             setattr(self.links[ifindex], key, value)
 
     def add_address(self, ifindex, cidr):
-        self._check("addr add", cidr)
+        self._check("addr add", cidr, ifindex)
+        if cidr in self.links[ifindex].addresses:
+            raise KernelRefusal(errno.EEXIST, "File exists", "addr add", self.where)
         self.links[ifindex].addresses.append(cidr)
 
     def del_address(self, ifindex, cidr):
@@ -129,7 +142,9 @@ class FakeNetlink:
         return not route.get("gateway") or any(ipaddress.ip_address(route["gateway"]) in ipaddress.ip_interface(c).network for c in link.addresses)
 
     def add_route(self, ifindex, route):
-        self._check("route add", route["dst"])
+        self._check("route add", route["dst"], ifindex)
+        if any(r["dst"] == route["dst"] for r in self.links[ifindex].routes):
+            raise KernelRefusal(errno.EEXIST, "File exists", "route add", self.where)
         if not self._reachable(self.links[ifindex], route):
             raise KernelRefusal(errno.ENETUNREACH, "Network is unreachable", "route add", self.where)
         self.links[ifindex].routes.append(dict(route))
@@ -266,3 +281,76 @@ def test_absent_deletes_and_a_foreign_link_is_left_alone():
     with pytest.raises(MacvlanError, match="is a veth, not a macvlan"):
         run(nl, desired(name="eth0", state="absent", parent=None))
     assert nl.read_link(name="eth0") is not None
+
+
+# ---- races: another process changes the link between this run's read and its write ----------
+
+
+def _another_run_creates(nl: FakeNetlink, addresses: list[str]):
+    def create(fake: FakeNetlink) -> None:
+        fake.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa", addresses=list(addresses))
+    return create
+
+
+def test_a_link_created_meanwhile_is_read_again_and_converged():
+    """EEXIST on create: the other run made it; this one reads it again, adds what is missing, and
+    reports what it found and did (not a creation)."""
+    nl = FakeNetlink()
+    nl.meanwhile["link add"] = [_another_run_creates(nl, [])]
+    outcome = run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert not outcome.plan.created and outcome.plan.changed
+    assert outcome.before is not None and outcome.before.addresses == []
+    assert outcome.after.addresses == ["10.0.0.2/24"] and [link.name for link in nl.links.values()] == ["eth0", "mv0"]
+
+
+def test_a_link_converged_meanwhile_reports_no_change():
+    nl = FakeNetlink()
+    nl.meanwhile["link add"] = [_another_run_creates(nl, ["10.0.0.2/24"])]
+    outcome = run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert not outcome.plan.changed and outcome.before.addresses == ["10.0.0.2/24"]
+    assert outcome.after.addresses == ["10.0.0.2/24"]
+
+
+def test_an_address_and_a_route_added_meanwhile_are_no_error():
+    nl = FakeNetlink()
+    link = nl.add_existing(name="mv0", kind="macvlan", mode="bridge", mac_address="02:00:00:00:00:aa")
+    route = {"dst": "10.9.0.0/16", "gateway": None, "metric": 0}
+    nl.meanwhile["addr add"] = [lambda fake: fake.links[link.ifindex].addresses.append("10.0.0.2/24")]
+    nl.meanwhile["route add"] = [lambda fake: fake.links[link.ifindex].routes.append(dict(route))]
+    outcome = run(nl, desired(addresses=["10.0.0.2/24"], routes=[route]))
+    assert not outcome.plan.changed
+    assert nl.links[link.ifindex].addresses == ["10.0.0.2/24"] and nl.links[link.ifindex].routes == [route]
+
+
+def test_a_link_deleted_meanwhile_is_created_again():
+    """ENODEV: the link vanished between the read and the write; the second pass creates it."""
+    nl = FakeNetlink()
+    link = nl.add_existing(name="mv0", kind="macvlan", mode="vepa", mac_address="02:00:00:00:00:aa")
+    nl.meanwhile["link set info"] = [lambda fake: fake.links.pop(link.ifindex)]
+    outcome = run(nl, desired())
+    assert outcome.plan.created and outcome.after.mode == "bridge" and outcome.after.ifindex != link.ifindex
+
+
+def test_a_parent_deleted_between_plan_and_apply_fails_cleanly():
+    nl = FakeNetlink()
+    nl.meanwhile["link add"] = [lambda fake: fake.links.pop(2)]
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert str(err.value) == f"parent 'eth0' does not exist in {WHERE}"
+    assert nl.links == {}
+
+
+def test_a_link_that_keeps_changing_fails_with_nothing_of_this_run_kept():
+    nl = FakeNetlink()
+    link = nl.add_existing(name="mv0", kind="macvlan", mode="vepa", mac_address="02:00:00:00:00:aa")
+
+    def delete_again(fake: FakeNetlink) -> None:
+        fake.links.pop(next(i for i, l in fake.links.items() if l.name == "mv0"))
+
+    nl.meanwhile["link set info"] = [delete_again]
+    nl.meanwhile["addr add"] = [delete_again]
+    with pytest.raises(MacvlanError) as err:
+        run(nl, desired(addresses=["10.0.0.2/24"]))
+    assert "kept changing while it was being configured" in str(err.value)
+    assert "the new link mv0 was removed again" in str(err.value)
+    assert [l.name for l in nl.links.values()] == ["eth0"] and link.ifindex not in nl.links
