@@ -115,11 +115,12 @@ def _apply(applier: LinkApplier, plan: Plan) -> bool:
     return False
 
 
-def _namespaces_gone(place: Placement) -> MacvlanError | None:
-    """A namespace deleted during the run: the sockets kept it alive, nothing named can reach it."""
-    for nl in (place.link_nl, place.parent_nl):
+def _namespaces_gone(place: Placement, desired: DesiredLink) -> MacvlanError | None:
+    """A namespace deleted during the run (a container stopped): the sockets kept it alive, nothing
+    named can reach it. The link's namespace is named as the user named it (a container by its name)."""
+    for nl, where in ((place.link_nl, desired.where), (place.parent_nl, place.parent_nl.where)):
         if nl.netns is not None and not netns_exists(nl.netns):
-            return MacvlanError(f"{nl.where} was deleted while the link was being configured in it")
+            return MacvlanError(f"{where} was deleted while link {desired.name} was being configured in it")
     return None
 
 
@@ -167,7 +168,7 @@ def reconcile_link(place: Placement, desired: DesiredLink, check_mode: bool) -> 
         failure = MacvlanError(f"link {desired.name} vanished from {desired.where} while it was being configured")
     else:
         problems = unapplied_attributes(final, after)
-        failure = ignored_attributes_error(problems, desired) if problems else _namespaces_gone(place)
+        failure = ignored_attributes_error(problems, desired) if problems else _namespaces_gone(place, desired)
     if failure is not None:
         _undo_all(appliers, [plan, final], failure)
         raise failure

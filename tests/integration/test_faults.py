@@ -52,7 +52,7 @@ def test_link_namespace_deleted_mid_run(host_lab, modules):
     h1 = host_lab.ns("h1")
     args = {"name": "mv0", "netns": h1, "parent": "eth0", "mode": "bridge"}
     failed = modules.fails("macvlan_link", args, fault=fault("ip", "netns", "del", h1))
-    assert failed["msg"].startswith(f"namespace '{h1}' was deleted while the link was being configured in it"), failed["msg"]
+    assert failed["msg"].startswith(f"namespace '{h1}' was deleted while link mv0 was being configured in it"), failed["msg"]
     assert "the new link mv0 was removed again" in failed["msg"]
     assert "Traceback" not in failed["_stderr"]
 
