@@ -283,6 +283,69 @@ class Engine:
         return json.loads(self.cli("network", "inspect", name).stdout)[0]
 
 
+class _Adopted:
+    """The holder of an engine started by another process (the command line below): enough of Popen for stop()."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return 0
+        return 0 if state in ("Z", "X") else None
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.05)
+        return 0
+
+
+def attach(kind: str, netns: str, workdir: Path, tools: Path) -> Engine | None:
+    """The engine a `start` command left running under workdir, or None when there is none."""
+    engine = Engine(kind, netns, workdir, tools)
+    try:
+        state = json.loads((engine.dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    engine.holder = _Adopted(int(state["holder"]))
+    engine.execdir = Path(state["execdir"])
+    return engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`engine_lab.py start|stop --kind docker --netns NS --workdir DIR [--tools DIR]`: an engine that outlives the
+    command (Molecule's prepare starts it, cleanup or the lab's destroy stops it). `start` prints the client
+    environment as JSON; `stop` is harmless when nothing runs, and removes the engine's files."""
+    import argparse  # pylint: disable=import-outside-toplevel
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("--kind", choices=["docker", "podman"], default="docker")
+    parser.add_argument("--netns", required=True)
+    parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument("--tools", type=Path, help="the unpacked engine tree (default: tests/tools/engines.sh's)")
+    args = parser.parse_args(argv)
+    if args.action == "stop":
+        engine = attach(args.kind, args.netns, args.workdir, args.tools or Path("/nonexistent"))
+        if engine is not None:
+            engine.stop()
+        print(json.dumps({"stopped": engine is not None}))
+        return 0
+    tools = args.tools or unpack_engines()
+    engine = Engine(args.kind, args.netns, args.workdir, tools).start()
+    (engine.dir / "state.json").write_text(json.dumps({"holder": engine.holder.pid, "execdir": str(engine.execdir)}))
+    client = {k: v for k, v in engine.env().items() if k in ("DOCKER_HOST",)}
+    # The client: an installed one first, else the unpacked one.
+    client["PATH"] = f"{engine.bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}:{tools}/usr/bin"
+    print(json.dumps({"env": client, "seconds": round(engine.start_seconds, 2)}))
+    return 0
+
+
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -295,3 +358,7 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -71,6 +71,11 @@ class Container:
             (ep.mac_address.lower(), f"{ENGINE_LABELS[self.engine]} network {ep.network!r}") for ep in self.endpoints if ep.mac_address
         )
 
+    @property
+    def dhcp_owner(self) -> str:
+        """What a DHCP client of the container's links is keyed by: the same for a re-created container."""
+        return f"{self.engine}-{self.name}"
+
     def result(self) -> dict:
         return {"name": self.name, "id": self.id, "engine": self.engine}
 

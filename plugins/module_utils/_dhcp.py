@@ -9,6 +9,11 @@ script and log. A client counts as running for the link when its pid is alive, r
 namespace and names the link's files, and the link still has the ifindex the client was started
 for: a re-created link gets a new client (and, with its stable MAC, the same lease). Clients run
 inside the link's namespace (nsenter) and touch nothing but the link: see _dhcp_scripts.py.
+
+A container's link is keyed by the container instead (engine and name): its client keeps the old
+namespace, and so the old link with the same stable MAC, alive after the container is gone, so a rerun
+for the re-created container must find that client and stop it before the new link is created
+(without releasing: the new client gets the same lease back).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp_scripts import script_text
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_file
 
 DEFAULT_STATE_DIR = "/run/linuxnet-macvlan/dhcp"
@@ -37,6 +43,7 @@ class DhcpRequest:
     state_dir: str = DEFAULT_STATE_DIR
     timeout: int = 10
     default_route: bool = False
+    owner: str | None = None  # a container's "<engine>-<name>": its clients are keyed by it, not by the namespace
 
 
 @dataclass
@@ -76,6 +83,8 @@ class DhcpClients:
     # ---- files and identity
 
     def _key(self, netns: str | None, link: str) -> str:
+        if self.request.owner is not None:
+            return f"ct-{self.request.owner}-{link}"
         try:
             inode = os.stat(netns_file(netns)).st_ino
         except OSError as exc:
@@ -104,6 +113,51 @@ class DhcpClients:
         except OSError:
             return False
         return same_netns and key in cmdline
+
+    def _ours(self, state: dict | None, key: str) -> bool:
+        """The recorded client still runs for this link's files, in whichever namespace."""
+        if not state or not isinstance(state.get("pid"), int):
+            return False
+        try:
+            with open(f"/proc/{state['pid']}/cmdline", "rb") as handle:
+                return key in handle.read().decode(errors="replace")
+        except OSError:
+            return False
+
+    def retire_elsewhere(self, netns: str | None, link: str, check_mode: bool) -> bool:
+        """A container's client still running in the namespace of an earlier instance of the container (which it
+        keeps alive, with the old link and its MAC): stop it before the link is created again. True if there was one."""
+        if self.request.owner is None:
+            return False
+        key = self._key(netns, link)
+        state = self._state(key)
+        if not self._ours(state, key) or self._alive(state, key, netns):
+            return False
+        if not check_mode:
+            pid = state["pid"]
+            # The namespace dies only when its last process does, and its links go asynchronously after
+            # that: delete the old link first (synchronous), so its MAC is free for the new one.
+            try:
+                with Netlink(f"/proc/{pid}/ns/net") as old_nl:
+                    old = old_nl.read_link(name=link, with_ip=False)
+                    if old is not None:
+                        old_nl.delete_link(old.ifindex)
+            except (MacvlanError, OSError):
+                pass  # the client (and its namespace) went by itself meanwhile
+            try:
+                os.kill(pid, signal.SIGKILL)  # no release: the new client asks for the same lease
+            except OSError:
+                pass
+            deadline = time.monotonic() + STOP_WAIT
+            while os.path.exists(f"/proc/{pid}") and self._ours(state, key) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.02)
+            for suffix in ("json", "pid"):
+                try:
+                    os.unlink(self._path(key, suffix))
+                except OSError:
+                    pass
+        return True
 
     # ---- the client program
 
@@ -176,7 +230,7 @@ class DhcpClients:
         state = self._state(key)
         if state is None:
             return DhcpOutcome(False, False)
-        alive = self._alive(state, key, netns)
+        alive = self._ours(state, key)  # a container's client may still run in its earlier namespace
         if not check_mode:
             self._stop(state, key, netns, link)
         return DhcpOutcome(alive, False, state.get("client"))
@@ -209,6 +263,8 @@ class DhcpClients:
                 if netns is not None:
                     argv = [self._nsenter(), f"--net={netns_file(netns)}", *argv]
                 subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=STOP_WAIT * 2, check=False)
+            _terminate(pid)
+        elif self._ours(state, key):  # in a container's earlier namespace: no link of ours to release from
             _terminate(pid)
         for suffix in ("json", "pid"):
             try:

@@ -14,7 +14,11 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import
 
 
 def stop_clients(which, work: list[LinkWork], check_mode: bool) -> dict[int, DhcpOutcome]:
-    """Before any change: stop (and release) the clients of links that go or want none."""
+    """Before any change: stop (and release) the clients of links that go or want none, and stop a container's
+    client still running in the container's earlier namespace (it keeps the old link, and its MAC, alive)."""
+    for item in work:
+        if item.dhcp is not None and item.dhcp.enabled:
+            DhcpClients(which, item.dhcp).retire_elsewhere(item.desired.netns, item.desired.name, check_mode)
     return {
         index: DhcpClients(which, item.dhcp).stop(item.desired.netns, item.desired.name, check_mode)
         for index, item in enumerate(work)

@@ -85,6 +85,8 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     label = _label(index, name, netns)
     # A link in another namespace than its parent is a container's: its lease brings the default route.
     dhcp = dhcp_request(raw, state != "deleted", default_route=netns_identity(netns) != netns_identity(parent_netns))
+    if dhcp is not None and container is not None:
+        dhcp = dataclasses.replace(dhcp, owner=container.dhcp_owner)
     if name is None:
         if state == "deleted" and raw.get("parent"):
             validate_ifname(raw["parent"], describe_netns(parent_netns), option="parent")

@@ -19,6 +19,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import Dhcp
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import (
+    default_parent,
     ignored_attributes_error,
     may_set_mac,
     name_lower_device,
@@ -66,8 +67,15 @@ def _plan_entry(pool: NamespacePool, entry: LinkEntry) -> list[LinkWork]:
             for link in pool.on_parent(entry.netns, parent)
         ]
     parent = None
-    if entry.parent is not None and desired.state == "present":
-        parent = pool.parent(entry.netns, entry.parent, entry.parent_netns)
+    if desired.state == "present":
+        if desired.parent is None:
+            # A link to be created without a parent: the default route's interface, as macvlan_link does.
+            try:
+                desired = default_parent(pool.placement(entry.netns, entry.parent_netns), desired, pool.observe(entry.netns, desired.name))
+            except MacvlanError as exc:
+                raise MacvlanError(f"{entry.label}: {exc}") from exc
+        if desired.parent is not None:
+            parent = pool.parent(entry.netns, desired.parent, entry.parent_netns)
     return [_work(pool, entry.label, desired, entry.parent_netns, parent, entry.dhcp)]
 
 

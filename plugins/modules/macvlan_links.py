@@ -100,7 +100,12 @@ options:
         version_added: 0.2.0
       parent:
         description:
-          - The lower device. Required when the link must be created.
+          - The lower device.
+          - Omitted on a link that must be created, the interface holding the default route in the parent's namespace
+            (O(config[].parent_netns); IPv4 first, then IPv6, the lowest metric) is used, as in
+            M(linuxnet.macvlan.macvlan_link); the C(parent) of RV(links[].link) names it, in check mode too. No default route
+            there is an error.
+          - On an existing link, omitted means "don't care".
         type: str
       parent_netns:
         description:

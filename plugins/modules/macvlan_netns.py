@@ -272,6 +272,8 @@ recreate_reasons:
   sample: ["parent: 3 -> enp0s8"]
 """
 
+import dataclasses
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import Container, container_where, find_container
@@ -343,6 +345,10 @@ def main() -> None:
             desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
         # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
         request = dhcp_request(params, desired.state == "present", default_route=True)
+        if request is not None and container is not None:
+            request = dataclasses.replace(request, owner=container.dhcp_owner)
+        if request is not None and request.enabled:  # a client of the container's earlier namespace holds its old link
+            DhcpClients(module.get_bin_path, request).retire_elsewhere(target, desired.name, module.check_mode)
         if request is not None and not request.enabled:  # stop (and release) before the link may go
             dhcp = DhcpClients(module.get_bin_path, request).stop(target, desired.name, module.check_mode)
         outcome = place_link(desired, parent_netns, params["create_netns"], module.check_mode)

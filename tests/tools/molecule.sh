@@ -14,6 +14,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 # Molecule calls ansible-playbook, ansible-config, ... by name: use the pinned toolchain.
 export PATH="$top/.venv/bin:$PATH"
+# The docker_shim scenario runs a confined dockerd from Debian's packages, unpacked (cached in build/engines).
+LMVM_ENGINES="$("$top/tests/tools/engines.sh")/root"
+export LMVM_ENGINES
 # Test exactly the staged copy (prerun: false in config.yml: nothing is installed).
 export ANSIBLE_COLLECTIONS_PATH="$root"
 # A fresh state directory per run: a crashed earlier run must not make Molecule believe
