@@ -73,7 +73,7 @@ class ModuleRunner:
         predicted = self.ok(module, args, check=True, diff=True)
         assert predicted["changed"] is expect_change, f"check mode predicted changed={predicted['changed']}"
         for ns in namespaces:
-            assert lab.snapshot(ns) == before[ns], f"check mode changed the kernel state of {ns}"
+            _same(before[ns], lab.snapshot(ns), f"check mode changed the kernel state of {ns}")
         applied = self.ok(module, args, diff=True)
         assert applied["changed"] is expect_change, f"apply reported changed={applied['changed']}"
         again = self.ok(module, args, diff=True)
@@ -82,5 +82,19 @@ class ModuleRunner:
         check_again = self.ok(module, args, check=True)
         assert check_again["changed"] is False, "check mode after apply still predicts a change"
         for ns in namespaces:
-            assert lab.snapshot(ns) == settled[ns], f"check mode changed the kernel state of {ns}"
+            _same(settled[ns], lab.snapshot(ns), f"check mode changed the kernel state of {ns}")
         return applied
+
+
+def _same(before: str, after: str, message: str) -> None:
+    """Two netlink snapshots must match; if not, show where they differ."""
+    if before == after:
+        return
+    import difflib
+
+    def lines(snapshot: str) -> list[str]:
+        return json.dumps(json.loads(snapshot), indent=1, sort_keys=True).splitlines()
+
+    diff = "\n".join(list(difflib.unified_diff(lines(before), lines(after), "before", "after", lineterm=""))[:60])
+    raise AssertionError(f"{message}:\n{diff}")
+
