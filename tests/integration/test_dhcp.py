@@ -40,6 +40,21 @@ def dhcp_lab(host_lab, tmp_path):
     lab.state_dir = str(tmp_path / "dhcp")
     yield lab
     assert _resolv_digest() == resolv, "a DHCP client changed the machine's /etc/resolv.conf"
+    lab.destroy()  # kills what runs in the lab's namespaces: the server and any client a test left running
+    assert not _processes_naming(str(tmp_path)), "a process started by the test outlived its lab"
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline and "pytest" not in cmdline:
+                found.append(int(entry))
+    return found
 
 
 def lease_of(lab, mac: str) -> list[str] | None:
