@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: macvlan_container_network_info
 short_description: Read a Docker or Podman macvlan network and derive the host shim that reaches its containers
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads a container engine's macvlan network (C(docker network inspect), C(podman network inspect)) and derives
     the host shim that lets the host reach the network's containers, as the M(linuxnet.macvlan.macvlan_link) options

@@ -50,7 +50,7 @@ options:
       - The engine is asked through its CLI (C(docker) or C(podman) on E(PATH)) with its usual environment
         (E(DOCKER_HOST), E(CONTAINER_HOST)); set them with the task's C(environment) keyword.
     type: str
-    version_added: 0.2.0
+    version_added: 0.1.0
   container_engine:
     description:
       - Which engine knows O(container), or which engines name the containers of O(all_netns=true).
@@ -58,7 +58,7 @@ options:
     type: str
     choices: [auto, docker, podman]
     default: auto
-    version_added: 0.2.0
+    version_added: 0.1.0
   name:
     description:
       - Only links with this name.
@@ -158,7 +158,7 @@ links:
       description: The Docker or Podman container whose namespace holds the link.
       type: dict
       returned: when an engine knows a running container in that namespace
-      version_added: 0.2.0
+      version_added: 0.1.0
       contains:
         name: {description: The container's name., type: str, returned: always, sample: pihole}
         id: {description: The container's full id., type: str, returned: always, sample: 3f4e8a0c1b2d}

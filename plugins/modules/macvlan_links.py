@@ -91,13 +91,13 @@ options:
             exactly as in M(linuxnet.macvlan.macvlan_netns) (the stable MAC from the container's name, the engine's own
             endpoints never changed or deleted).
         type: str
-        version_added: 0.2.0
+        version_added: 0.1.0
       container_engine:
         description: Which engine knows O(config[].container); V(auto) asks both.
         type: str
         choices: [auto, docker, podman]
         default: auto
-        version_added: 0.2.0
+        version_added: 0.1.0
       parent:
         description:
           - The lower device.

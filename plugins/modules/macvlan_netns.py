@@ -71,7 +71,7 @@ options:
         (E(DOCKER_HOST), E(CONTAINER_HOST)); set them with the task's C(environment) keyword.
       - Exactly one of O(netns), O(pid) and O(container) is required.
     type: str
-    version_added: 0.2.0
+    version_added: 0.1.0
   container_engine:
     description:
       - Which engine knows O(container). V(auto) asks both and uses the one that knows it; both knowing a
@@ -79,7 +79,7 @@ options:
     type: str
     choices: [auto, docker, podman]
     default: auto
-    version_added: 0.2.0
+    version_added: 0.1.0
   create_netns:
     description:
       - Create a missing named namespace O(netns), as C(ip netns add) does.
@@ -249,7 +249,7 @@ container:
   description: The container targeted by O(container).
   returned: when O(container) is set
   type: dict
-  version_added: 0.2.0
+  version_added: 0.1.0
   contains:
     name: {description: The container's name., type: str, returned: always, sample: homeassistant}
     id: {description: The container's full id., type: str, returned: always, sample: 3f4e8a0c1b2d}
