@@ -97,4 +97,3 @@ def _same(before: str, after: str, message: str) -> None:
 
     diff = "\n".join(list(difflib.unified_diff(lines(before), lines(after), "before", "after", lineterm=""))[:60])
     raise AssertionError(f"{message}:\n{diff}")
-
