@@ -81,8 +81,10 @@ sanity: stage
 units: venv
 	$(PYTEST) -q tests/unit
 
+# --dist loadfile: a test file stays on one worker, so a file's module-scoped lab (a confined Docker or
+# Podman engine, a daemon) starts once and its tests see each other's state in file order.
 integration: venv stage
-	$(PYTEST) -q -n $(PYTEST_WORKERS) tests/integration
+	$(PYTEST) -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
 
 # pytest-ansible as a user's client (tests/pytest_ansible, with its own pytest.ini): every module and
 # the host_shim role through Ansible's executor against lab namespaces (lmvp*), and the README's
