@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import shutil
 import signal
 import sys
@@ -25,6 +23,7 @@ import pytest
 
 from lab import Lab, sh, sweep_stale
 from modrun import ModuleRunner
+from shim_lab import run_role_playbook
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "playbooks" / "demo"))
@@ -164,9 +163,6 @@ class Views:
         return json.loads(sh("nsenter", f"--net=/proc/{pid}/ns/net", "ip", family, "-j", "route", "show").stdout)
 
 
-RECAP = re.compile(r"^h1\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
 class RolePlays:
     """The host_shim role on the engine host h1, through ansible-playbook and the netns connection.
     The engine's client environment goes in the play's `environment:`, as a user's would."""
@@ -186,21 +182,7 @@ class RolePlays:
     def play(self, check: bool = False, expect_failure: bool = False, **variables) -> dict:
         extra = {"host_shim_state_dir": str(self.tmp / "state"), "host_shim_persist_root": str(self.tmp / "root")}
         extra.update(variables)
-        (self.tmp / "vars.json").write_text(json.dumps(extra))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.staged), ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1",
-                   ANSIBLE_LOCAL_TEMP=str(self.tmp / "ansible-local"), ANSIBLE_REMOTE_TEMP=str(self.tmp / "ansible-remote"),
-                   ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_STDOUT_CALLBACK="default")
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.tmp / "inventory.yml"),
-               str(self.tmp / "play.yml"), "-e", f"@{self.tmp / 'vars.json'}"] + (["--check", "--diff"] if check else [])
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-        out = proc.stdout + proc.stderr
-        if expect_failure:
-            assert proc.returncode != 0, f"the role should have failed:\n{out[-3000:]}"
-            return {"changed": None, "out": out}
-        assert proc.returncode == 0, f"ansible-playbook failed ({proc.returncode}):\n{out[-5000:]}"
-        recap = RECAP.search(proc.stdout)
-        assert recap, proc.stdout[-2000:]
-        return {"changed": int(recap.group(2)), "out": out}
+        return run_role_playbook(self.tmp, self.staged, str(self.tmp / "play.yml"), extra, check, expect_failure)
 
     def four_steps(self, **variables) -> None:
         """check -> apply -> apply (no change) -> check (no change)."""

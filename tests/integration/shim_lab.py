@@ -83,21 +83,7 @@ class ShimLab:
                  "host_shim_persist_root": str(self.root), "host_shim_state_dir": str(self.state_dir)}
         extra.update(variables)
         extra = {k: v for k, v in extra.items() if v is not None}
-        (self.tmp / "vars.json").write_text(json.dumps(extra))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.staged), ANSIBLE_STDOUT_CALLBACK="default",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(self.tmp / "ansible-local"),
-                   ANSIBLE_REMOTE_TEMP=str(self.tmp / "ansible-remote"), ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="1")
-        cmd = [str(PLAYBOOK_BIN), "-i", str(self.tmp / "inventory.yml"), playbook,
-               "-e", f"@{self.tmp / 'vars.json'}"] + (["--check", "--diff"] if check else [])
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-        out = proc.stdout + proc.stderr
-        if expect_failure:
-            assert proc.returncode != 0, f"the role should have failed:\n{out[-3000:]}"
-            return {"changed": None, "out": out}
-        assert proc.returncode == 0, f"ansible-playbook failed ({proc.returncode}):\n{out[-5000:]}"
-        recap = RECAP.search(proc.stdout)
-        assert recap, proc.stdout[-2000:]
-        return {"changed": int(recap.group(2)), "out": out}
+        return run_role_playbook(self.tmp, self.staged, playbook, extra, check, expect_failure)
 
     def four_steps(self, backend: str, **variables) -> None:
         """check -> apply -> apply (no change) -> check (no change)."""
@@ -140,3 +126,23 @@ class ShimLab:
 
     def reaches_containers(self) -> bool:
         return all(self.lab.ping(self.h1, address) for pair in CONTAINERS.values() for address in pair)
+
+
+def run_role_playbook(tmp: Path, staged: Path, playbook: str, variables: dict, check: bool, expect_failure: bool) -> dict:
+    """ansible-playbook with `tmp`'s inventory and `variables` (through a file), the staged collection,
+    private temp directories; the changed count of h1's recap (None when the run must fail)."""
+    (tmp / "vars.json").write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(staged), ANSIBLE_STDOUT_CALLBACK="default",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-local"),
+               ANSIBLE_REMOTE_TEMP=str(tmp / "ansible-remote"), ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="1")
+    cmd = [str(PLAYBOOK_BIN), "-i", str(tmp / "inventory.yml"), playbook,
+           "-e", f"@{tmp / 'vars.json'}"] + (["--check", "--diff"] if check else [])
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    if expect_failure:
+        assert proc.returncode != 0, f"the role should have failed:\n{out[-3000:]}"
+        return {"changed": None, "out": out}
+    assert proc.returncode == 0, f"ansible-playbook failed ({proc.returncode}):\n{out[-5000:]}"
+    recap = RECAP.search(proc.stdout)
+    assert recap, proc.stdout[-2000:]
+    return {"changed": int(recap.group(2)), "out": out}
