@@ -41,8 +41,8 @@ PYROUTE2_IMPORT_SNIPPET = (
     "import sys, time, ansible.module_utils.basic\n"
     "sys.path.insert(0, {stage!r})\n"
     "t = time.perf_counter()\n"
-    "from ansible_collections.linuxnet.macvlan.plugins.module_utils import _netlink\n"
-    "from ansible_collections.linuxnet.macvlan.plugins.module_utils import _pyroute2\n"
+    "from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import namespace_socket as _netlink\n"
+    "from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import compat as _pyroute2\n"
     "assert _pyroute2.HAS_PYROUTE2\n"
     "print(time.perf_counter() - t)\n"
 )
@@ -339,12 +339,12 @@ def backend_profile(b: Bench, ns: str, count: int, sample: int) -> dict:
     script = f"""
 import json, sys, time
 sys.path.insert(0, {str(b.stage)!r})
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import LinkSpec
 names = [f"mvb{{i}}" for i in range({count})]
 out = {{}}
 with Netlink({ns!r}) as nl:

@@ -120,9 +120,9 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.connection.local import Connection as LocalConnection
 from ansible.utils.display import Display
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import NETNS_RUN_DIR
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import is_named, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import is_named, validate_netns
 
 display = Display()
 # root's PATH has these; a non-login or sudo environment may not.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Keep the version in sync with PYROUTE2_MIN_VERSION in module_utils/_constants.py.
+    # Keep the version in sync with PYROUTE2_MIN_VERSION in module_utils/_common/constants.py.
     DOCUMENTATION = r"""
 options: {}
 requirements:

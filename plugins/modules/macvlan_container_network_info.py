@@ -105,8 +105,8 @@ shim:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._engine_network import derive_shim, read_network
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.networks import derive_shim, read_network
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 
 def main() -> None:

@@ -212,11 +212,11 @@ namespaces:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import ENGINES, find_container, running_containers
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import collect_inventory
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import ENGINES, find_container, running_containers
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.scan import collect_inventory
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 
 
 def main() -> None:

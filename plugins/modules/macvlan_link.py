@@ -170,15 +170,15 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, dhcp_request, ensure_lease
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import LINK_ARGUMENT_SPEC, desired_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, dhcp_request, ensure_lease
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC, desired_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_diff, link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 
 
 def main() -> None:

@@ -287,15 +287,15 @@ gathered:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_apply import apply_links
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_dhcp import start_clients, stop_clients
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_gather import gather_links
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LINKS_ARGUMENT_SPEC, entries_from_params
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import plan_links, read_back
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.batches import apply_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.dhcp_steps import start_clients, stop_clients
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.gather import gather_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LINKS_ARGUMENT_SPEC, entries_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import plan_links, read_back
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 
 
 def link_entry(item) -> dict:

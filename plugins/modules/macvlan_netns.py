@@ -276,20 +276,20 @@ import dataclasses
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import Container, container_where, find_container
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, DhcpOutcome, dhcp_request, ensure_lease
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import Container, container_where, find_container
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, DhcpOutcome, dhcp_request, ensure_lease
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import (
     LINK_ARGUMENT_SPEC,
     container_identity,
     container_mac_identity,
     desired_link,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_diff, link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns_placement import place_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_diff, link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.targets import place_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 
 ARGUMENT_SPEC = dict(
     LINK_ARGUMENT_SPEC,

@@ -109,14 +109,14 @@ promiscuity:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._host_facts import detect_vm, nic_facts, vm_warning, wireless_warning
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import mismatches, plan_promisc, promisc_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import require_pyroute2
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import validate_ifname
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import detect_vm, nic_facts, vm_warning, wireless_warning
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.promisc_plan import mismatches, plan_promisc, promisc_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import validate_ifname
 
 
 def systemd_detect_virt(module: AnsibleModule) -> str | None:

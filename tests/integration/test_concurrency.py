@@ -30,7 +30,8 @@ LINK_ROUTES = [{"dst": "10.78.0.0/24"}, {"dst": "fd00:78::/64"}]
 # Holds every write of a module run until the wall-clock instant AT (seconds since the epoch).
 BARRIER = """
 import time
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import _link_apply, _netlink_write
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile import steps as _link_apply
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import writer as _netlink_write
 def _held(original):
     def held(*args, **kwargs):
         time.sleep(max(0.0, {at} - time.time()))

@@ -9,7 +9,8 @@ from __future__ import annotations
 # Runs `command` (argv) once, just before the run's first kernel write.
 BEFORE_FIRST_WRITE = """
 import subprocess
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import _link_apply, _netlink_write
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile import steps as _link_apply
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import writer as _netlink_write
 def _before(original):
     def first(*args, **kwargs):
         if not getattr(first, "done", False):

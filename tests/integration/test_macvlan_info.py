@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import LINK_FIELDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import LINK_FIELDS
 from lab import delete_netns, sh
 
 MODULE = "macvlan_info"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import read_machine_id, stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import read_machine_id, stable_mac
 from lab import sh
 
 MODULE = "macvlan_netns"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import LinkSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
 
 
 def spec(name: str, parent_ifindex: int, **kw) -> LinkSpec:

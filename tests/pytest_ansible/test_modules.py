@@ -189,7 +189,7 @@ def test_modules_are_shipped_as_ansiballz_payloads(palab, hosts, monkeypatch):
     names = set(zipfile.ZipFile(io.BytesIO(base64.b64decode(payload.group(1)))).namelist())
     base = "ansible_collections/linuxnet/macvlan/plugins"
     assert f"{base}/modules/macvlan_info.py" in names
-    assert {f"{base}/module_utils/_netlink.py", f"{base}/module_utils/_netlink_read.py", f"{base}/module_utils/_errors.py"} <= names
+    assert {f"{base}/module_utils/_netlink/namespace_socket.py", f"{base}/module_utils/_netlink/reader.py", f"{base}/module_utils/_common/errors.py"} <= names
     assert "ansible/module_utils/basic.py" in names
 
 

@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import _containers
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._engine_network import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import engines as _containers
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.networks import (
     EngineNetwork,
     Subnet,
     derive_shim,
@@ -16,10 +16,10 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._engine_network i
     parse_docker_network,
     parse_podman_network,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import container_identity
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import container_identity
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes
 
 DOCKER_CONTAINER = {
     "Id": "aa81" * 16, "Name": "/web", "State": {"Running": True, "Pid": 4242},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, DhcpRequest, dhcp_request
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp_scripts import script_text
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, DhcpRequest, dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.scripts import script_text
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 
 def which(*found):

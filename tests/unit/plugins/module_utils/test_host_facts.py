@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._host_facts import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import (
     detect_vm,
     nic_facts,
     vm_from_dmi,

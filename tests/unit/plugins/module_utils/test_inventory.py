@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import LINK_FIELDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import LINK_FIELDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.inventory import (
     info_link_result,
     parent_result,
     parent_usage,
@@ -145,7 +145,7 @@ def test_parent_result():
 
 
 def test_named_netns_lists_run_netns_like_ip_netns_list(tmp_path):
-    from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import named_netns
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.scan import named_netns
 
     for name in ("web2", "web1", ".hidden"):
         (tmp_path / name).touch()

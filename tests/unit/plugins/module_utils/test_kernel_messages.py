@@ -6,11 +6,11 @@ import errno
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import describe_action
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import ignored_attributes_error
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Action, DesiredLink, LinkSpec, Op
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import version_problem, version_tuple
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import describe_action
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import ignored_attributes_error
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import Action, DesiredLink, LinkSpec, Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import version_problem, version_tuple
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import ENTRY_SPEC, entries_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import ENTRY_SPEC, entries_from_params
 
 
 def entry(**kw) -> dict:
@@ -56,7 +56,7 @@ def test_a_state_that_changes_links_needs_entries():
 
 
 def test_top_level_namespaces_are_defaults_for_entries():
-    from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import with_namespace_defaults
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import with_namespace_defaults
 
     assert with_namespace_defaults({"name": "mv0"}, "h1", None) == {"name": "mv0", "netns": "h1", "parent_netns": "h1"}
     assert with_namespace_defaults({"name": "mv0"}, "h1", "sw") == {"name": "mv0", "netns": "h1", "parent_netns": "sw"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import container_mac_identity
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import is_named, netns_file
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import container_mac_identity
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import is_named, netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import stable_mac
 
 
 @pytest.mark.parametrize(

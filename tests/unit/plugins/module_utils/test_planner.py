@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import (
     Action,
     DesiredLink,
     ObservedLink,
@@ -16,7 +16,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import (
     ParentInfo,
     Sibling,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import (
     plan_link_changes,
     unapplied_attributes,
 )

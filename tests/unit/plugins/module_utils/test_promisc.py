@@ -6,8 +6,8 @@ import pytest
 
 import dataclasses
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._promisc import mismatches, plan_promisc, promisc_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.promisc_plan import mismatches, plan_promisc, promisc_result
 
 
 def observed(promisc: bool, allmulticast: bool = False, promiscuity: int | None = 0) -> ObservedLink:

@@ -14,10 +14,10 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, ParentInfo, Sibling
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, ObservedLink, ParentInfo, Sibling
 
 WHERE = "namespace 'lab'"
 PARENT_MAC = "02:00:00:00:00:02"

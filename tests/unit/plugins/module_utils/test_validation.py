@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import random_mac, stable_mac
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import random_mac, stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import (
     normalize_addresses,
     normalize_mac,
     normalize_routes,

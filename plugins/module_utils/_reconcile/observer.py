@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import NO_PEER_ID
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink, ParentInfo, Sibling
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists, netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import NO_PEER_ID
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink, ParentInfo, Sibling
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_exists, netns_file
 
 
 class NamespacePool:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Action, LinkSpec, Op, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import Action, LinkSpec, Op, Plan
 
 
 @dataclass

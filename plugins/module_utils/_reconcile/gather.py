@@ -6,11 +6,11 @@ result given back with state=merged changes nothing."""
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory_scan import named_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LinkEntry
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.scan import named_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import netns_file
 
 CONFIG_FIELDS = (
     "kind", "mode", "mac_address", "mtu", "up", "flags", "source_macs", "bcqueuelen", "bc_cutoff", "addresses", "routes",

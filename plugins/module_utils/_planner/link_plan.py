@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import (
     DEFAULT_MODE,
     ETHERNET_MTU_MAX,
     ETHERNET_MTU_MIN,
     FLAG_NEEDS_MODE,
     MACVLAN_KINDS,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import (
     Action,
     DesiredLink,
     LinkSpec,
@@ -32,7 +32,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import (
     ParentInfo,
     Plan,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import route_key
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import route_key
 
 # Attributes carried in IFLA_INFO_DATA and changeable on a live link.
 INFO_DATA_ATTRS = ("mode", "flags", "bcqueuelen", "bc_cutoff")

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 ENGINES = ("docker", "podman")
 ENGINE_LABELS = {"docker": "Docker", "podman": "Podman"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 IFNAMSIZ = 16  # the kernel's limit includes the trailing NUL: 15 usable bytes
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")

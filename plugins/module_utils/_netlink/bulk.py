@@ -18,9 +18,9 @@ import os
 import socket
 import struct
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import BC_CUTOFF_DEFAULT, MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec, ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import BC_CUTOFF_DEFAULT, MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import LinkSpec, ObservedLink
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19

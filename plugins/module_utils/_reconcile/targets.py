@@ -12,13 +12,13 @@ plugin does), so no temporary name is ever visible and no move drops addresses.
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import Outcome, default_parent, observe_parent, reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, Plan
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink, create_named_netns, remove_named_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named, netns_exists, open_netns_fd, same_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import Outcome, default_parent, observe_parent, reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink, create_named_netns, remove_named_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, open_netns_fd, same_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes
 
 
 def place_link(desired: DesiredLink, parent_netns: str | None, create_netns: bool, check_mode: bool) -> Outcome:

@@ -13,10 +13,10 @@ import errno
 import ipaddress
 import secrets
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import LinkSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_raw import create_request, delete_group_request, group_request
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_read import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import LinkSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.bulk import create_request, delete_group_request, group_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.reader import (
     AF_INET,
     AF_INET6,
     FLAG_BITS,

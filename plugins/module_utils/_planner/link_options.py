@@ -6,12 +6,12 @@ module parameters into the planner's DesiredLink (pure, but for reading /etc/mac
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DEFAULT_STATE_DIR
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, is_named
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._stable_mac import read_machine_id, stable_mac
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DEFAULT_STATE_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import read_machine_id, stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import (
     normalize_addresses,
     normalize_cidr,
     normalize_mac,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import errno
 import types
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_raw import RawLinks
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_read import LinkReader
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink_write import LinkWriter
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import IPRoute, NetlinkError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.bulk import RawLinks
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.reader import LinkReader
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.writer import LinkWriter
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_exists
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import IPRoute, NetlinkError
 
 
 def refusal(exc: NetlinkError, request: str, where: str) -> KernelRefusal:

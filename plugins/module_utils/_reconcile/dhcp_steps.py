@@ -7,10 +7,10 @@ leases awaited together (one dhcp_timeout for the run, not one per link)."""
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpClients, DhcpOutcome, lease_waiter
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import LinkWork
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, DhcpOutcome, lease_waiter
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import LinkWork
 
 
 def stop_clients(which, work: list[LinkWork], check_mode: bool) -> dict[int, DhcpOutcome]:

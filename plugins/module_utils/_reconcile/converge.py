@@ -14,12 +14,12 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import ATTRIBUTE_KERNELS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import ConcurrentChange, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier, Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, Op, ParentInfo, Plan
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import netns_exists
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes, unapplied_attributes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ATTRIBUTE_KERNELS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import ConcurrentChange, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import LinkApplier, Placement
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, ObservedLink, Op, ParentInfo, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import netns_exists
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes, unapplied_attributes
 
 # The link's namespace has no id for the parent's, so no link in it can sit on that parent:
 # a value no kernel id takes makes every existing link compare as "on another parent".

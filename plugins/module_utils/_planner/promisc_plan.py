@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink
 
 PROMISC_FIELDS = ("name", "netns", "promisc", "allmulticast", "promiscuity")
 

@@ -25,10 +25,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp_scripts import script_text
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.scripts import script_text
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_file
 
 DEFAULT_STATE_DIR = "/run/linuxnet-macvlan/dhcp"
 CLIENT_ORDER = ("udhcpc", "dhclient")  # what auto picks, in this order

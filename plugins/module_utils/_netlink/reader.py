@@ -13,11 +13,11 @@ import errno
 import ipaddress
 import os
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import BC_CUTOFF_DEFAULT, MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import ObservedLink, ParentInfo, Sibling
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import netns_file
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._pyroute2 import RequestProcessor
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import BC_CUTOFF_DEFAULT, MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink, ParentInfo, Sibling
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import RequestProcessor
 
 MODE_BITS = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
 FLAG_BITS = {"nopromisc": 1, "nodst": 2}

@@ -15,20 +15,20 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpRequest
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpRequest
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import LinkApplier
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import (
     default_parent,
     ignored_attributes_error,
     may_set_mac,
     name_lower_device,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_params import LinkEntry
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink, ObservedLink, ParentInfo, Plan
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes, unapplied_attributes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, ObservedLink, ParentInfo, Plan
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes, unapplied_attributes
 
 
 @dataclass

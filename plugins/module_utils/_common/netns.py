@@ -9,8 +9,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import CURRENT_NETNS_FILE, NETNS_RUN_DIR
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import CURRENT_NETNS_FILE, NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 
 def validate_netns(value: str | None, option: str = "netns") -> str | None:

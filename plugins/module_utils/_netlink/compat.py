@@ -16,7 +16,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import PYROUTE2_MIN_VERSION
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import PYROUTE2_MIN_VERSION
 
 # What the rest of the backend takes from here.
 __all__ = [

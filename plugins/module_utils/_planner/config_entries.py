@@ -10,18 +10,18 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import container_where, find_container
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp import DhcpRequest, dhcp_request
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_params import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import container_where, find_container
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpRequest, dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import (
     LINK_ARGUMENT_SPEC,
     container_identity,
     container_mac_identity,
     desired_link,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import DesiredLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_exists, netns_file, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._validation import validate_ifname
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_exists, netns_file, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import validate_ifname
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered")
 

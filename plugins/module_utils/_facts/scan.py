@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS, NETNS_RUN_DIR
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._host_facts import nic_facts
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory import (
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS, NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import nic_facts
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.inventory import (
     info_link_result,
     parent_usage,
     parent_result,
@@ -27,8 +27,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._inventory import
     resolve_parents,
     select_links,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netns import describe_netns, netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_file
 
 
 def named_netns(run_dir: str = NETNS_RUN_DIR) -> list[str]:

@@ -14,8 +14,8 @@ import ipaddress
 import json
 from dataclasses import dataclass, field
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers import ENGINE_LABELS, ENGINES, NotKnown, run_engine, running_containers
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import ENGINE_LABELS, ENGINES, NotKnown, run_engine, running_containers
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_apply import LinkApplier, describe_action
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_reconcile import reconcile_link, with_earlier_steps
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_observe import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._links_run import LinkWork
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._model import Op, Sibling
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner import plan_link_changes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import LinkApplier, describe_action
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link, with_earlier_steps
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import LinkWork
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import Op, Sibling
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes
 
 
 class Progress:

@@ -12,7 +12,7 @@ Values come only from the client's environment and are always passed quoted.
 from __future__ import annotations
 
 _COMMON = r"""#!/bin/sh
-# Written by linuxnet.macvlan (module_utils/_dhcp_scripts.py). Sets the leased address on the
+# Written by linuxnet.macvlan (module_utils/_dhcp/scripts.py). Sets the leased address on the
 # link and, when asked, the default route through the lease's router. Touches no file.
 DEFAULT_ROUTE=@DEFAULT_ROUTE@
 set_lease() {  # address, prefix or netmask, lifetime, routers

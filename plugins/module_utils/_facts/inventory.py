@@ -16,8 +16,8 @@ and the index then finds the parent there: by name and namespace, never by index
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._constants import MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._link_result import link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_result
 
 
 def _sort_key(netns: str | None, name: str | None) -> tuple:
