@@ -170,15 +170,12 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, dhcp_request, ensure_lease
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC, desired_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_diff, link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import validate_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.report import one_link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import run_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.targets import link_entry
 
 
 def main() -> None:
@@ -187,34 +184,11 @@ def main() -> None:
         supports_check_mode=True,
     )
     require_pyroute2(module)
-
-    netns = module.params["netns"]
-    dhcp = None
     try:
-        validate_netns(netns)
-        # The stable MAC's namespace part is the namespace as named here ('' for the current one).
-        desired = desired_link(module.params, netns, mac_identity=netns or "")
-        request = dhcp_request(module.params, desired.state == "present", default_route=False)
-        with Netlink(netns) as nl:
-            if request is not None and not request.enabled:  # stop (and release) before the link may go
-                dhcp = DhcpClients(module.get_bin_path, request).stop(netns, desired.name, module.check_mode)
-            outcome = reconcile_link(Placement(link_nl=nl, parent_nl=nl), desired, module.check_mode)
-            if request is not None and request.enabled:
-                dhcp = ensure_lease(module, request, nl, desired, outcome)
+        run = run_links(module.get_bin_path, [link_entry(module.params)], module.check_mode)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-
-    result = {
-        "changed": outcome.plan.changed or bool(dhcp and dhcp.changed),
-        "link": link_result(outcome.after, netns),
-        "recreated": outcome.plan.recreated,
-        "recreate_reasons": outcome.plan.recreate_reasons,
-    }
-    if dhcp is not None:
-        result["dhcp"] = dhcp.result()
-    if module._diff:
-        result["diff"] = link_diff(outcome.before, outcome.after, netns)
-    module.exit_json(**result)
+    module.exit_json(**one_link_result(run, module.params["netns"], module._diff))
 
 
 if __name__ == "__main__":

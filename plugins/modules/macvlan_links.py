@@ -288,66 +288,25 @@ gathered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.batches import apply_links
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.dhcp_steps import start_clients, stop_clients
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.gather import gather_links
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LINKS_ARGUMENT_SPEC, entries_from_params
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import plan_links, read_back
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
-
-
-def link_entry(item) -> dict:
-    netns = item.desired.netns
-    return {
-        "name": item.desired.name,
-        "netns": netns,
-        "action": item.action,
-        "recreate_reasons": item.plan.recreate_reasons,
-        "link": link_result(item.plan.after if item.after is None and item.desired.state == "present" else item.after, netns),
-    }
-
-
-def link_diff(item) -> dict:
-    header = f"{item.desired.name} in {item.desired.where}"
-    return {
-        "before_header": header,
-        "after_header": header,
-        "before": link_result(item.before, item.desired.netns),
-        "after": link_entry(item)["link"],
-    }
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LINKS_ARGUMENT_SPEC, entries_from_params
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.gather import gather_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.report import many_links_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import run_links
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=LINKS_ARGUMENT_SPEC, supports_check_mode=True)
     require_pyroute2(module)
-
-    state = module.params["state"]
-    pool = NamespacePool()
+    params, state = module.params, module.params["state"]
     try:
-        entries = entries_from_params(module.params["config"], state, module.params["netns"], module.params["parent_netns"])
+        entries = entries_from_params(params["config"], state, params["netns"], params["parent_netns"])
         if state == "gathered":
-            module.exit_json(changed=False, gathered=gather_links(pool, entries))
-        work = plan_links(pool, entries, overridden=state == "overridden")
-        dhcp = stop_clients(module.get_bin_path, work, module.check_mode)
-        if not module.check_mode:
-            apply_links(pool, work)
-            read_back(pool, work)
-        dhcp.update(start_clients(module.get_bin_path, pool, work, module.check_mode))
+            module.exit_json(changed=False, gathered=gather_links(entries))
+        run = run_links(module.get_bin_path, entries, module.check_mode, overridden=state == "overridden")
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-    finally:
-        pool.close()
-
-    links = [link_entry(item) for item in work]
-    for index, outcome in dhcp.items():
-        links[index]["dhcp"] = outcome.result()
-    changed = any(item.plan.changed for item in work) or any(outcome.changed for outcome in dhcp.values())
-    result = {"changed": changed, "links": links}
-    if module._diff:
-        result["diff"] = [link_diff(item) for item in work if item.plan.changed]
-    module.exit_json(**result)
+    module.exit_json(**many_links_result(run, module._diff))
 
 
 if __name__ == "__main__":

@@ -272,24 +272,14 @@ recreate_reasons:
   sample: ["parent: 3 -> enp0s8"]
 """
 
-import dataclasses
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import Container, container_where, find_container
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, DhcpOutcome, dhcp_request, ensure_lease
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import (
-    LINK_ARGUMENT_SPEC,
-    container_identity,
-    container_mac_identity,
-    desired_link,
-)
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.link_result import link_diff, link_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.targets import place_link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.report import one_link_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.run import RunResult, run_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.targets import netns_target, random_mac_warning
 
 ARGUMENT_SPEC = dict(
     LINK_ARGUMENT_SPEC,
@@ -302,22 +292,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def resolve_target(params: dict) -> str | None:
-    """The target namespace as a name or a path; validated before touching the kernel."""
-    if params["container"] is not None:
-        if params["create_netns"]:
-            raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of container={params['container']}")
-        return None
-    if params["pid"] is not None:
-        if params["create_netns"]:
-            raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of pid={params['pid']}")
-        return pid_netns(params["pid"])
-    netns = validate_netns(params["netns"])
-    if params["create_netns"] and not is_named(netns):
-        raise MacvlanError(f"create_netns: only a named namespace can be created, not namespace file {netns}")
-    return netns
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
@@ -326,63 +300,18 @@ def main() -> None:
         supports_check_mode=True,
     )
     require_pyroute2(module)
-
-    params = module.params
-    dhcp = None
-    container: Container | None = None
     try:
-        parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
-        if params["container"] is not None:
-            resolve_target(params)  # refuses create_netns before the engine is asked
-            container = find_container(params["container"], params["container_engine"])
-            target = container.netns
-            desired = desired_link(
-                params, target, mac_identity=container_identity(container.name),
-                where=container_where(container), engine_owned=container.owned_macs(),
-            )
-        else:
-            target = resolve_target(params)
-            desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
-        # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
-        request = dhcp_request(params, desired.state == "present", default_route=True)
-        if request is not None and container is not None:
-            request = dataclasses.replace(request, owner=container.dhcp_owner)
-        if request is not None and request.enabled:  # a client of the container's earlier namespace holds its old link
-            DhcpClients(module.get_bin_path, request).retire_elsewhere(target, desired.name, module.check_mode)
-        if request is not None and not request.enabled:  # stop (and release) before the link may go
-            dhcp = DhcpClients(module.get_bin_path, request).stop(target, desired.name, module.check_mode)
-        outcome = place_link(desired, parent_netns, params["create_netns"], module.check_mode)
-        if request is not None and request.enabled and netns_exists(target):
-            with Netlink(target) as nl:
-                dhcp = ensure_lease(module, request, nl, desired, outcome)
-        elif request is not None and request.enabled:  # check mode, in a namespace create_netns would make
-            dhcp = DhcpOutcome(True, True)
+        target = netns_target(module.params)
+        entries = [target.entry] if target.entry is not None else []
+        run = run_links(module.get_bin_path, entries, module.check_mode, create_netns=target.create) if entries else RunResult([], {})
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
-
-    plan = outcome.plan
-    # A random MAC the user asked for (policy random) or that passthru dictates is no surprise.
-    unexpectedly_random = desired.mac_is_random and params["mac_address_policy"] == "stable"
-    if plan.created and not plan.recreated and unexpectedly_random and outcome.after and outcome.after.mode != "passthru":
-        module.warn(
-            f"mac_address_policy=stable: {describe_netns(target)} has no stable identity and no addresses were given, "
-            f"so link {desired.name} got a random MAC; set mac_address or addresses for a stable one"
-        )
-
-    result = {
-        "changed": plan.changed or bool(dhcp and dhcp.changed),
-        "link": link_result(outcome.after, target),
-        "netns": target,
-        "parent_netns": parent_netns,
-        "recreated": plan.recreated,
-        "recreate_reasons": plan.recreate_reasons,
-    }
-    if dhcp is not None:
-        result["dhcp"] = dhcp.result()
-    if container is not None:
-        result["container"] = container.result()
-    if module._diff:
-        result["diff"] = link_diff(outcome.before, outcome.after, target)
+    warning = random_mac_warning(target, module.params, run.work)
+    if warning:
+        module.warn(warning)
+    result = dict(one_link_result(run, target.netns, module._diff), netns=target.netns, parent_netns=target.parent_netns)
+    if target.container is not None:
+        result["container"] = target.container.result()
     module.exit_json(**result)
 
 

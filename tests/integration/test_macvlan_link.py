@@ -324,12 +324,13 @@ def test_on_link_routes_have_link_scope_like_ip_route(host_lab, modules):
 # Plays a kernel older than 5.11: it takes IFLA_MACVLAN_BC_QUEUE_LEN and silently ignores it.
 KERNEL_IGNORES_BCQUEUELEN = """
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink import reader as _netlink_read
-_normalise = _netlink_read.LinkReader._normalise
-def _old_kernel(msg):
-    link = _normalise(msg)
-    link.bcqueuelen = None
-    return link
-_netlink_read.LinkReader._normalise = staticmethod(_old_kernel)
+_dump = _netlink_read.LinkReader.dump_links_with_ip
+def _old_kernel(self, kinds):
+    links = _dump(self, kinds)
+    for link in links:
+        link.bcqueuelen = None
+    return links
+_netlink_read.LinkReader.dump_links_with_ip = _old_kernel
 """
 
 

@@ -23,53 +23,16 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DhcpOutcome, DhcpRequest
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.scripts import script_text
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_file
 
-DEFAULT_STATE_DIR = "/run/linuxnet-macvlan/dhcp"
 CLIENT_ORDER = ("udhcpc", "dhclient")  # what auto picks, in this order
 PACKAGES = {"udhcpc": "busybox (udhcpc)", "dhclient": "isc-dhcp-client (dhclient)"}
 STOP_WAIT = 5.0
-
-
-@dataclass(frozen=True)
-class DhcpRequest:
-    enabled: bool  # False: no client may run for the link (dhcp: false, or the link is absent)
-    client: str = "auto"
-    state_dir: str = DEFAULT_STATE_DIR
-    timeout: int = 10
-    default_route: bool = False
-    owner: str | None = None  # a container's "<engine>-<name>": its clients are keyed by it, not by the namespace
-
-
-@dataclass
-class DhcpOutcome:
-    changed: bool
-    running: bool
-    client: str | None = None
-    pid: int | None = None
-    address: str | None = None
-
-    def result(self) -> dict:
-        return {"running": self.running, "client": self.client, "pid": self.pid, "address": self.address}
-
-
-def dhcp_request(params: dict, link_present: bool, default_route: bool) -> DhcpRequest | None:
-    """None: the user does not care (dhcp omitted on a present link)."""
-    if link_present and params.get("dhcp") is None:
-        return None
-    route = params.get("dhcp_default_route")
-    return DhcpRequest(
-        enabled=bool(link_present and params.get("dhcp")),
-        client=params.get("dhcp_client") or "auto",
-        state_dir=params.get("dhcp_state_dir") or DEFAULT_STATE_DIR,
-        timeout=params.get("dhcp_timeout") if params.get("dhcp_timeout") is not None else 10,
-        default_route=default_route if route is None else route,
-    )
 
 
 class DhcpClients:
@@ -321,18 +284,3 @@ def lease_waiter(read_dynamic_addresses):
             time.sleep(0.2)
 
     return wait
-
-
-def ensure_lease(module, request: DhcpRequest, nl, desired, outcome) -> DhcpOutcome:
-    """The DHCP step of a one-link module after its reconcile run: a client for the link, and the
-    link's end state read again once the lease is there. `nl`: a backend socket in the link's namespace."""
-
-    def dynamic() -> list[str]:
-        link = nl.read_link(name=desired.name)
-        return link.dynamic_addresses if link is not None else []
-
-    ifindex = outcome.after.ifindex if outcome.after is not None else None
-    dhcp = DhcpClients(module.get_bin_path, request).ensure(desired.netns, desired.name, ifindex, module.check_mode, lease_waiter(dynamic))
-    if outcome.after is not None and dhcp.address is not None:
-        outcome.after.dynamic_addresses = dynamic()  # the end state includes the lease
-    return dhcp

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import container_where, find_container
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpRequest, dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DhcpRequest, dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import (
     LINK_ARGUMENT_SPEC,

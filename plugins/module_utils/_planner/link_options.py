@@ -6,7 +6,7 @@ module parameters into the planner's DesiredLink (pure, but for reading /etc/mac
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DEFAULT_STATE_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DEFAULT_STATE_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named

@@ -38,8 +38,13 @@ def config_entry(pool: NamespacePool, netns: str | None, link: ObservedLink) -> 
     return entry
 
 
-def gather_links(pool: NamespacePool, entries: list[LinkEntry]) -> list[dict]:
+def gather_links(entries: list[LinkEntry]) -> list[dict]:
     """Entries narrow what is gathered (a namespace, a parent, a name); none: the current namespace."""
+    with NamespacePool() as pool:
+        return _gather(pool, entries)
+
+
+def _gather(pool: NamespacePool, entries: list[LinkEntry]) -> list[dict]:
     scopes = entries or [LinkEntry(0, "config", None, None, None, None)]
     result, seen = [], set()
     for scope in scopes:

@@ -18,25 +18,7 @@ from typing import Any
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import RACE_CODES, ConcurrentChange, KernelRefusal, MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import Action, LinkSpec, Op, Plan
-
-
-@dataclass
-class Placement:
-    """Where one link lives and where its parent lives (one socket for both in macvlan_link).
-
-    Links are created through the parent's socket; into_netns_fd puts them straight into the
-    link's namespace when that is another one, so no temporary name is ever visible."""
-
-    link_nl: Any  # Netlink in the link's namespace
-    parent_nl: Any  # Netlink in the parent's namespace
-    parent_netns: str | None = None
-    shared: bool = True  # link and parent live in one namespace
-    into_netns_fd: int | None = None
-
-    def peer_nsid(self) -> int | None:
-        """The id under which the link's namespace knows the parent's (asked afresh: a link
-        created across namespaces gives the pair an id only then)."""
-        return None if self.shared else self.link_nl.peer_nsid(self.parent_netns)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import Placement
 
 
 def _changes(changes: dict) -> str:
@@ -52,14 +34,22 @@ def _route(route: dict) -> str:
 class Step:
     run: Callable[[LinkApplier, Any], None]
     describe: Callable[[Any, str], str]
+    # The same step for many links of one namespace in one go (None: one by one). Creations go out
+    # in windows of requests; deletions as one group deletion (one unregistration for all).
+    run_many: Callable[[Placement, list], list] | None = None
 
 
 STEPS: dict[Op, Step] = {
     Op.CREATE: Step(
         lambda a, spec: a.create(spec),
         lambda spec, name: f"creating {spec.kind} {name} (mode {spec.mode}) on parent {spec.parent}",
+        lambda place, specs: place.parent_nl.create_many(specs, place.into_netns_fd),
     ),
-    Op.DELETE: Step(lambda a, ifindex: a.delete(ifindex), lambda _arg, name: f"deleting {name}"),
+    Op.DELETE: Step(
+        lambda a, ifindex: a.delete(ifindex),
+        lambda _arg, name: f"deleting {name}",
+        lambda place, ifindexes: place.link_nl.delete_many(ifindexes),
+    ),
     Op.SET_INFO_DATA: Step(
         lambda a, changes: a.nl.set_info_data(a.ifindex, a.kind, changes),
         lambda changes, name: f"setting {_changes(changes)} on {name}",

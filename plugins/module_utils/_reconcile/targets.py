@@ -1,58 +1,92 @@
 # Copyright (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A macvlan in one namespace on a parent that lives in another (macvlan_netns).
-
-The reconcile run is the shared one (_link_reconcile); this file only opens the two sides:
-it checks that both namespaces exist, creates the target when the user asked for it (and
-removes it again if the run fails), and hands the reconcile run a Placement whose creations
-go from the parent's side straight into the target (IFLA_NET_NS_FD, as the CNI macvlan
-plugin does), so no temporary name is ever visible and no move drops addresses.
+"""The single-link modules' options turned into the engine's one entry: macvlan_link's link next to its
+parent, macvlan_netns' link in another namespace (a name, a path, a pid's or a container's), with the
+target checked before anything touches the kernel and never created unless create_netns says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import Outcome, default_parent, observe_parent, reconcile_link
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, Plan
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink, create_named_netns, remove_named_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, open_netns_fd, same_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_plan import plan_link_changes
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import Container, container_where, find_container
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import container_identity, container_mac_identity, desired_link
 
 
-def place_link(desired: DesiredLink, parent_netns: str | None, create_netns: bool, check_mode: bool) -> Outcome:
-    """One reconcile run of link desired.name in desired.netns on desired.parent in parent_netns."""
-    target = desired.netns
-    present = desired.state == "present"
+def link_entry(params: dict) -> LinkEntry:
+    """macvlan_link: the link and its parent in `netns`; the stable MAC's namespace part is the
+    namespace as named there ('' for the current one)."""
+    netns = validate_netns(params["netns"])
+    desired = desired_link(params, netns, mac_identity=netns or "")
+    dhcp = dhcp_request(params, desired.state == "present", default_route=False)
+    return LinkEntry(0, None, netns, desired.parent, netns, desired, dhcp)
+
+
+@dataclass
+class NetnsTarget:
+    entry: LinkEntry | None  # None: an absent link in a namespace that does not exist (nothing to do)
+    netns: str | None
+    parent_netns: str | None
+    container: Container | None = None
+    create: tuple = ()  # the named namespace the run creates first (create_netns)
+
+
+def _resolve(params: dict) -> str | None:
+    """The target namespace as a name or a path; validated before touching the kernel."""
+    for option in ("container", "pid"):
+        if params[option] is not None and params["create_netns"]:
+            raise MacvlanError(f"create_netns: only a named namespace can be created, not the namespace of {option}={params[option]}")
+    if params["pid"] is not None:
+        return pid_netns(params["pid"])
+    netns = validate_netns(params["netns"])
+    if params["create_netns"] and netns is not None and not is_named(netns):
+        raise MacvlanError(f"create_netns: only a named namespace can be created, not namespace file {netns}")
+    return netns
+
+
+def netns_target(params: dict) -> NetnsTarget:
+    """macvlan_netns: the link in its target, the parent in parent_netns (default: the current namespace)."""
+    parent_netns = validate_netns(params["parent_netns"], option="parent_netns")
+    target = _resolve(params)
+    container = None
+    if params["container"] is not None:
+        container = find_container(params["container"], params["container_engine"])
+        target = container.netns
+        desired = desired_link(params, target, mac_identity=container_identity(container.name),
+                               where=container_where(container), engine_owned=container.owned_macs())
+    else:
+        desired = desired_link(params, target, mac_identity=container_mac_identity(target, params["addresses"]))
+    create = ()
     if not netns_exists(target):
-        if not present:
-            return Outcome(Plan(), None, None)
-        if not create_netns:
+        if desired.state != "present":
+            return NetnsTarget(None, target, parent_netns, container)
+        if not params["create_netns"]:
             hint = "; set create_netns: true to create it" if is_named(target) else ""
             raise MacvlanError(f"netns: {desired.where} does not exist{hint}")
+        create = (target,)
     if parent_netns is not None and not netns_exists(parent_netns):
         raise MacvlanError(f"parent_netns: {describe_netns(parent_netns)} does not exist")
-
-    with Netlink(parent_netns) as pnl:
-        if not netns_exists(target):
-            if check_mode:
-                # The namespace create_netns would make is empty: the link would be new.
-                place = Placement(link_nl=None, parent_nl=pnl, parent_netns=parent_netns)
-                desired = default_parent(place, desired, None)
-                plan = plan_link_changes(desired, None, observe_parent(place, desired, None))
-                return Outcome(plan, None, plan.after)
-            create_named_netns(target)
-            try:
-                return _reconcile_in_target(desired, parent_netns, pnl, check_mode)
-            except Exception:
-                remove_named_netns(target)
-                raise
-        return _reconcile_in_target(desired, parent_netns, pnl, check_mode)
+    # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
+    dhcp = dhcp_request(params, desired.state == "present", default_route=True)
+    if dhcp is not None and container is not None:
+        dhcp = dataclasses.replace(dhcp, owner=container.dhcp_owner)
+    return NetnsTarget(LinkEntry(0, None, target, desired.parent, parent_netns, desired, dhcp), target, parent_netns, container, create)
 
 
-def _reconcile_in_target(desired: DesiredLink, parent_netns: str | None, pnl: Netlink, check_mode: bool) -> Outcome:
-    with Netlink(desired.netns) as tnl, open_netns_fd(desired.netns) as target_fd:
-        shared = same_netns(desired.netns, parent_netns)
-        place = Placement(link_nl=tnl, parent_nl=pnl, parent_netns=parent_netns, shared=shared, into_netns_fd=target_fd)
-        return reconcile_link(place, desired, check_mode)
+def random_mac_warning(target: NetnsTarget, params: dict, work: list) -> str | None:
+    """A new link that got a random MAC although the policy is stable (its namespace has no identity)."""
+    if not work or target.entry is None or params["mac_address_policy"] != "stable" or not target.entry.desired.mac_is_random:
+        return None
+    item = work[0]
+    if not item.plan.created or item.plan.recreated or item.after is None or item.after.mode == "passthru":
+        return None
+    return (
+        f"mac_address_policy=stable: {describe_netns(target.netns)} has no stable identity and no addresses were given, "
+        f"so link {item.desired.name} got a random MAC; set mac_address or addresses for a stable one"
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients, DhcpRequest, dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.clients import DhcpClients
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DhcpRequest, dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.scripts import script_text
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import describe_action
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import ignored_attributes_error
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.readback import ignored_attributes_error
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import Action, DesiredLink, LinkSpec, Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import version_problem, version_tuple
 

@@ -15,8 +15,11 @@ import ipaddress
 import pytest
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.apply import apply_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.plan import plan_links
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.readback import read_back
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, ObservedLink, ParentInfo, Sibling
 
 WHERE = "namespace 'lab'"
@@ -83,6 +86,19 @@ class FakeNetlink:
             if link.parent_ifindex == parent_ifindex
         )
 
+    def close(self):
+        pass
+
+    def dump_links_with_ip(self, kinds):
+        self.calls.append(("dump", kinds))
+        return [self.read_link(index=index) for index, link in sorted(self.links.items()) if link.kind in kinds]
+
+    def dump_links(self):
+        return [self.read_link(index=index) for index in sorted(self.links)]
+
+    def default_route_device(self):
+        return "eth0"
+
     def link_name(self, index):
         return self.links[index].name if index in self.links else None
 
@@ -105,6 +121,20 @@ class FakeNetlink:
             name=spec.name, kind=spec.kind, mode=spec.mode, mac_address=mac, bcqueuelen=spec.bcqueuelen, flags=list(spec.flags or [])
         )
         self.links[self.next_index - 1].up = spec.up
+
+    def create_many(self, specs, into_netns_fd=None):
+        answers = []
+        for spec in specs:
+            try:
+                self.create_macvlan(spec, into_netns_fd)
+                answers.append(None)
+            except KernelRefusal as exc:
+                answers.append(exc)
+        return answers
+
+    def delete_many(self, ifindexes):
+        for ifindex in ifindexes:
+            self.delete_link(ifindex)
 
     def delete_link(self, ifindex):
         self._check("link del", ifindex, ifindex)
@@ -163,17 +193,32 @@ class FakeNetlink:
 
 
 def desired(**kw) -> DesiredLink:
-    base = {"name": "mv0", "netns": "lab", "where": WHERE, "parent": "eth0", "up": True, "mode": "bridge", "new_mac": "02:00:00:00:00:aa"}
+    base = {"name": "mv0", "netns": None, "where": WHERE, "parent": "eth0", "up": True, "mode": "bridge", "new_mac": "02:00:00:00:00:aa"}
     base.update(kw)
     return DesiredLink(**base)
 
 
-def run(nl: FakeNetlink, d: DesiredLink, check_mode: bool = False):
-    return reconcile_link(Placement(link_nl=nl, parent_nl=nl), d, check_mode)
+class Outcome:
+    """What the engine found, decided and left, for the entry of one run."""
+
+    def __init__(self, item):
+        self.plan, self.before, self.after = item.plan, item.before, item.after
+
+
+def run(nl: FakeNetlink, d: DesiredLink, check_mode: bool = False) -> Outcome:
+    """One entry through the engine's steps, with the fake backend as every namespace's socket."""
+    with NamespacePool(open_socket=lambda netns: nl) as pool:
+        (item,) = plan_links(pool, [LinkEntry(0, None, d.netns, d.parent, d.netns, d)], overridden=False)
+        if check_mode:
+            item.after = item.plan.after if item.plan.changed else item.before
+        else:
+            apply_links(pool, [item])
+            read_back(pool, [item])
+    return Outcome(item)
 
 
 def changes(nl: FakeNetlink) -> list[tuple]:
-    return [call for call in nl.calls if call[0] != "siblings"]
+    return [call for call in nl.calls if call[0] not in ("siblings", "dump")]
 
 
 def test_create_then_nothing_to_do():
@@ -183,7 +228,8 @@ def test_create_then_nothing_to_do():
     assert outcome.after.ifindex == 10 and outcome.after.parent == "eth0" and outcome.after.up is True
     nl.calls.clear()
     again = run(nl, desired(addresses=["10.0.0.2/24"]))
-    assert not again.plan.changed and nl.calls == []  # an existing link and no MAC to set: no sibling dump either
+    # An existing link: the namespace's one dump (link, siblings, addresses, routes) and no change.
+    assert not again.plan.changed and nl.calls == [("dump", ("macvlan", "macvtap"))]
 
 
 def test_check_mode_predicts_and_calls_nothing():
