@@ -109,14 +109,13 @@ promiscuity:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import detect_vm, nic_facts, vm_warning, wireless_warning
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.promisc_plan import mismatches, plan_promisc, promisc_result
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import validate_ifname
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import detect_vm, vm_warning, wireless_warning
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.promisc_plan import promisc_result
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.promisc_run import run_promisc
 
 
 def systemd_detect_virt(module: AnsibleModule) -> str | None:
@@ -126,35 +125,6 @@ def systemd_detect_virt(module: AnsibleModule) -> str | None:
     _rc, out, _err = module.run_command([path, "--vm"])
     # rc 1 with "none" means bare metal; anything else without output: let DMI decide.
     return out.strip() or None
-
-
-def set_flags(module: AnsibleModule, where: str) -> tuple[dict, ObservedLink, ObservedLink, bool]:
-    """(changes, observed, end state, wireless); raises MacvlanError."""
-    name, netns = module.params["name"], module.params["netns"]
-    validate_netns(netns)
-    validate_ifname(name, where)
-    with Netlink(netns) as nl:
-        observed = nl.read_link(name=name, with_ip=False)
-        if observed is None:
-            raise MacvlanError(f"interface {name!r} does not exist in {where}")
-        changes, end_state = plan_promisc(observed, module.params["promisc"], module.params["allmulticast"])
-        if changes and not module.check_mode:
-            try:
-                nl.set_link(observed.ifindex, changes)
-            except KernelRefusal as exc:
-                raise MacvlanError(f"setting flags on {name} in {where}: {exc.reason()}") from exc
-            end_state = nl.read_link(index=observed.ifindex, with_ip=False)
-            if end_state is None:
-                raise MacvlanError(f"interface {name!r} disappeared from {where} while its flags were set")
-            refused = mismatches(changes, end_state)
-            if refused:
-                raise MacvlanError(f"setting flags on {name} in {where}: the kernel did not apply them ({'; '.join(refused)})")
-        wireless = False
-        if module.params["promisc"]:
-            bus, device = nl.bus_device(observed.ifindex)
-            facts = nic_facts("/", name, observed.ifindex, observed.mac_address, observed.kind, bus, device)
-            wireless = bool(facts["wireless"])
-    return changes, observed, end_state, wireless
 
 
 def main() -> None:
@@ -172,20 +142,22 @@ def main() -> None:
     name, netns = module.params["name"], module.params["netns"]
     where = describe_netns(netns)
     try:
-        changes, observed, end_state, wireless = set_flags(module, where)
+        validate_netns(netns)
+        validate_ifname(name, where)
+        outcome = run_promisc(netns, where, name, module.params["promisc"], module.params["allmulticast"], module.check_mode)
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))
 
-    if wireless:
+    if outcome.wireless:
         module.warn(wireless_warning(name, where))
     if module.params["promisc"]:
         warning = vm_warning(detect_vm("/", systemd_detect_virt(module)), name)
         if warning:
             module.warn(warning)
 
-    result = {"changed": bool(changes), **promisc_result(end_state, netns)}
+    result = {"changed": bool(outcome.changes), **promisc_result(outcome.after, netns)}
     if module._diff:
-        result["diff"] = {"before": promisc_result(observed, netns), "after": promisc_result(end_state, netns)}
+        result["diff"] = {"before": promisc_result(outcome.before, netns), "after": promisc_result(outcome.after, netns)}
     module.exit_json(**result)
 
 
