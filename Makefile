@@ -66,8 +66,13 @@ docs-lint: venv stage
 changelog: venv
 	tests/tools/changelog_release.sh
 
+# Names Ansible itself uses (plugin entry points, documentation, doc fragment variants): not dead code.
+VULTURE_ENTRY_POINTS := DOCUMENTATION,EXAMPLES,RETURN,ModuleDocFragment,LINK_MODULE,INFO_MODULE,FilterModule,TestModule,filters,tests,transport,has_pipelining
+
 lint: stage
 	$(VENV)/bin/antsibull-changelog lint
+	# No dead code in the plugins.
+	$(VENV)/bin/vulture plugins --min-confidence 60 --ignore-names $(VULTURE_ENTRY_POINTS)
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/ansible-lint --profile production --offline
 	# The README's examples, checked against the modules' real argument specs.
 	python3 tests/tools/readme_examples.py README.md build/readme-examples

@@ -335,14 +335,15 @@ def loop_cost(res: dict, items: int, total_items: int) -> float:
 def backend_profile(b: Bench, ns: str, count: int, sample: int) -> dict:
     """In-process (one socket, no module start-up): what the backend costs for `count` links.
 
-    Also counts the netlink requests of one no-op reconcile, the evidence for backend fixes."""
+    Also counts the netlink requests of one no-op run of the engine's observe + plan, the evidence for backend fixes."""
     script = f"""
 import json, sys, time
 sys.path.insert(0, {str(b.stage)!r})
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.steps import Placement
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.converge import reconcile_link
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.observer import NamespacePool
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.plan import plan_links
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC, desired_link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import LinkSpec
 names = [f"mvb{{i}}" for i in range({count})]
@@ -369,8 +370,10 @@ with Netlink({ns!r}) as nl:
     params = {{k: v.get("default") for k, v in LINK_ARGUMENT_SPEC.items()}}
     def noop(name):
         desired = desired_link(dict(params, name=name, parent="eth0", mode="bridge", mac_address_policy="random"), {ns!r}, None)
-        outcome = reconcile_link(Placement(link_nl=nl, parent_nl=nl), desired, True)
-        assert not outcome.plan.changed, outcome.plan
+        pool = NamespacePool(open_socket=lambda netns: nl)
+        pool.close = lambda: None  # the profiled socket stays open for the next call
+        (item,) = plan_links(pool, [LinkEntry(0, None, {ns!r}, "eth0", {ns!r}, desired)], overridden=False)
+        assert not item.plan.changed, item.plan
     calls.clear()
     t = time.perf_counter()
     noop(names[-1])
@@ -379,9 +382,6 @@ with Netlink({ns!r}) as nl:
     t = time.perf_counter()
     nl.read_link(name=names[-1])
     out["read_link_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    nl.siblings_of(parent.ifindex)
-    out["macvlans_on_s"] = time.perf_counter() - t
     # Each no-op dumps every link and route, so all N of them is quadratic: time a sample, scale.
     checked = names[-{sample}:]
     t = time.perf_counter()

@@ -105,6 +105,7 @@ shim:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ENGINE_OPTION
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.networks import derive_shim, read_network
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
@@ -113,7 +114,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "name": {"type": "str", "required": True},
-            "engine": {"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]},
+            "engine": ENGINE_OPTION,
             "shim_addresses": {"type": "list", "elements": "str"},
             "shim_parent": {"type": "str"},
         },

@@ -212,6 +212,7 @@ namespaces:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ENGINE_OPTION
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import ENGINES, find_container, running_containers
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.scan import collect_inventory
@@ -227,7 +228,7 @@ def main() -> None:
             "name": {"type": "str"},
             "parent": {"type": "str"},
             "container": {"type": "str"},
-            "container_engine": {"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]},
+            "container_engine": ENGINE_OPTION,
         },
         mutually_exclusive=[("netns", "all_netns", "container")],
         supports_check_mode=True,

@@ -274,6 +274,7 @@ recreate_reasons:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ENGINE_OPTION
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import LINK_ARGUMENT_SPEC
@@ -286,7 +287,7 @@ ARGUMENT_SPEC = dict(
     netns={"type": "str"},
     pid={"type": "int"},
     container={"type": "str"},
-    container_engine={"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]},
+    container_engine=ENGINE_OPTION,
     create_netns={"type": "bool", "default": False},
     parent_netns={"type": "str"},
 )

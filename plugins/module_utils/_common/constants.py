@@ -9,7 +9,6 @@ from __future__ import annotations
 PYROUTE2_MIN_VERSION = "0.9.1"
 
 MACVLAN_KINDS = ("macvlan", "macvtap")
-MODES = ("bridge", "vepa", "private", "passthru", "source")
 # The kernel's own default is vepa; see the `mode` option docs for why ours is bridge.
 DEFAULT_MODE = "bridge"
 # Each macvlan flag only means something in one mode.
@@ -22,4 +21,8 @@ ATTRIBUTE_KERNELS = {"bcqueuelen": "5.11", "bc_cutoff": "6.5", "flags nodst": "4
 ETHERNET_MTU_MIN, ETHERNET_MTU_MAX = 68, 65535
 
 NETNS_RUN_DIR = "/run/netns"
+
+# The container engines whose containers can be targets, and the one option that picks among them.
+CONTAINER_ENGINES = ("docker", "podman")
+ENGINE_OPTION = {"type": "str", "default": "auto", "choices": ["auto", *CONTAINER_ENGINES]}
 CURRENT_NETNS_FILE = "/proc/self/ns/net"

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import CURRENT_NETNS_FILE, NETNS_RUN_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
@@ -60,22 +58,24 @@ def is_named(value: str | None) -> bool:
     return value is not None and not value.startswith("/")
 
 
+def netns_identity(value: str | None) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of a namespace target or namespace file: two spellings of one namespace (a name
+    and /proc/PID/ns/net) have one identity. None when it cannot be opened (it does not exist)."""
+    try:
+        stat = os.stat(netns_file(value))
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
 def same_netns(first: str | None, second: str | None) -> bool:
-    a, b = os.stat(netns_file(first)), os.stat(netns_file(second))
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    return first == second or netns_identity(first) is not None and netns_identity(first) == netns_identity(second)
 
 
-@contextmanager
-def open_netns_fd(value: str | None) -> Iterator[int]:
-    """A descriptor of the namespace, for creating a link straight inside it."""
-    try:
-        fd = os.open(netns_file(value), os.O_RDONLY)
-    except OSError as exc:
-        raise MacvlanError(f"cannot open {describe_netns(value)}: {exc.strerror or exc}") from exc
-    try:
-        yield fd
-    finally:
-        os.close(fd)
+def missing_netns_error(value: str | None, option: str | None = None) -> MacvlanError:
+    """The one wording for a namespace that does not exist: never created implicitly."""
+    where = f"{option}: {describe_netns(value)}" if option else describe_netns(value)
+    return MacvlanError(f"{where} does not exist (namespaces are never created implicitly)")
 
 
 def describe_netns(value: str | None) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 
 MACHINE_ID_PATH = "/etc/machine-id"
 
@@ -34,8 +33,3 @@ def stable_mac(seed: str, netns_identity: str, name: str) -> str:
     octets[0] = (octets[0] | 0x02) & 0xFE
     return ":".join(f"{b:02x}" for b in octets)
 
-
-def random_mac() -> str:
-    octets = bytearray(os.urandom(6))
-    octets[0] = (octets[0] | 0x02) & 0xFE
-    return ":".join(f"{b:02x}" for b in octets)

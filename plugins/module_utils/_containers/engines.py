@@ -20,9 +20,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import CONTAINER_ENGINES
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 
-ENGINES = ("docker", "podman")
+ENGINES = CONTAINER_ENGINES
 ENGINE_LABELS = {"docker": "Docker", "podman": "Podman"}
 CLI_TIMEOUT = 60
 # What each CLI says when it does not know an object (everything else is the engine failing).

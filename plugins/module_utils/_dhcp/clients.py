@@ -28,7 +28,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request imp
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.scripts import script_text
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.namespace_socket import Netlink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_file
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_file, netns_identity, same_netns
 
 CLIENT_ORDER = ("udhcpc", "dhclient")  # what auto picks, in this order
 PACKAGES = {"udhcpc": "busybox (udhcpc)", "dhclient": "isc-dhcp-client (dhclient)"}
@@ -48,11 +48,10 @@ class DhcpClients:
     def _key(self, netns: str | None, link: str) -> str:
         if self.request.owner is not None:
             return f"ct-{self.request.owner}-{link}"
-        try:
-            inode = os.stat(netns_file(netns)).st_ino
-        except OSError as exc:
-            raise MacvlanError(f"dhcp: cannot open the namespace of link {link}: {exc.strerror or exc}") from exc
-        return f"ns{inode:x}-{link}"
+        identity = netns_identity(netns)
+        if identity is None:
+            raise MacvlanError(f"dhcp: cannot open the namespace of link {link}: {describe_netns(netns)} does not exist")
+        return f"ns{identity[1]:x}-{link}"
 
     def _path(self, key: str, suffix: str) -> str:
         return os.path.join(self.request.state_dir, f"{key}.{suffix}")
@@ -72,10 +71,9 @@ class DhcpClients:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
                 cmdline = handle.read().decode(errors="replace")
-            same_netns = os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(netns_file(netns)).st_ino
         except OSError:
             return False
-        return same_netns and key in cmdline
+        return key in cmdline and same_netns(f"/proc/{pid}/ns/net", netns)
 
     def _ours(self, state: dict | None, key: str) -> bool:
         """The recorded client still runs for this link's files, in whichever namespace."""

@@ -7,11 +7,11 @@ entry into a LinkEntry before anything touches the kernel (pure, but for stat)."
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import container_where, find_container
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DhcpRequest, dhcp_request
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ENGINE_OPTION
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_options import (
     LINK_ARGUMENT_SPEC,
@@ -20,7 +20,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_opt
     desired_link,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, netns_exists, netns_file, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, missing_netns_error, netns_exists, netns_identity, same_netns, validate_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import validate_ifname
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered")
@@ -30,7 +30,7 @@ ENTRY_SPEC["name"] = {"type": "str"}  # optional: a deleted/gathered entry may n
 ENTRY_SPEC["netns"] = {"type": "str"}
 ENTRY_SPEC["parent_netns"] = {"type": "str"}
 ENTRY_SPEC["container"] = {"type": "str"}
-ENTRY_SPEC["container_engine"] = {"type": "str", "default": "auto", "choices": ["auto", "docker", "podman"]}
+ENTRY_SPEC["container_engine"] = ENGINE_OPTION
 
 LINKS_ARGUMENT_SPEC: dict = {
     "config": {"type": "list", "elements": "dict", "options": ENTRY_SPEC},
@@ -60,15 +60,6 @@ def _label(index: int, name: str | None, netns: str | None) -> str:
     return f"config[{index}] ({what})"
 
 
-def netns_identity(netns: str | None):
-    """Two spellings of one namespace (a name and /proc/PID/ns/net) are one namespace."""
-    try:
-        stat = os.stat(netns_file(netns))
-    except OSError:
-        return ("missing", netns)
-    return (stat.st_dev, stat.st_ino)
-
-
 def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     container = None
     if raw.get("container") is not None:
@@ -80,11 +71,11 @@ def _entry(index: int, raw: dict, state: str) -> LinkEntry:
     parent_netns = validate_netns(raw.get("parent_netns"), option="parent_netns")
     for option, value in (("netns", netns), ("parent_netns", parent_netns)):
         if not netns_exists(value):
-            raise MacvlanError(f"{option}: {describe_netns(value)} does not exist (namespaces are never created implicitly)")
+            raise missing_netns_error(value, option)
     name = raw.get("name")
     label = _label(index, name, netns)
     # A link in another namespace than its parent is a container's: its lease brings the default route.
-    dhcp = dhcp_request(raw, state != "deleted", default_route=netns_identity(netns) != netns_identity(parent_netns))
+    dhcp = dhcp_request(raw, state != "deleted", default_route=not same_netns(netns, parent_netns))
     if dhcp is not None and container is not None:
         dhcp = dataclasses.replace(dhcp, owner=container.dhcp_owner)
     if name is None:
@@ -137,7 +128,7 @@ def entries_from_params(config: list[dict] | None, state: str, netns: str | None
         except MacvlanError as exc:
             raise MacvlanError(f"{_label(index, raw.get('name'), raw.get('netns'))}: {exc}") from exc
         if entry.desired is not None:
-            key = (netns_identity(entry.netns), entry.desired.name)
+            key = (netns_identity(entry.netns) or entry.netns, entry.desired.name)
             if key in seen:
                 raise MacvlanError(f"{entry.label}: the same link is already listed as {seen[key]}; list each link once")
             seen[key] = entry.label

@@ -210,5 +210,5 @@ class NamespacePool:
     def __enter__(self) -> NamespacePool:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *_exc_info) -> None:
         self.close()

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, netns_exists, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, missing_netns_error, netns_exists, pid_netns, validate_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import Container, container_where, find_container
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
@@ -71,7 +71,7 @@ def netns_target(params: dict) -> NetnsTarget:
             raise MacvlanError(f"netns: {desired.where} does not exist{hint}")
         create = (target,)
     if parent_netns is not None and not netns_exists(parent_netns):
-        raise MacvlanError(f"parent_netns: {describe_netns(parent_netns)} does not exist")
+        raise missing_netns_error(parent_netns, "parent_netns")
     # A container's DHCP lease gives it its way out: the default route, unless told otherwise.
     dhcp = dhcp_request(params, desired.state == "present", default_route=True)
     if dhcp is not None and container is not None:

@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, validate_netns
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import random_mac, stable_mac
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import stable_mac
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import (
     normalize_addresses,
     normalize_mac,
@@ -138,8 +138,3 @@ def test_stable_mac_is_deterministic_local_unicast_and_distinct():
     assert len(others) == 6
     assert stable_mac("other-seed", "c1", "eth0") != mac
 
-
-def test_random_mac_is_local_unicast_and_varies():
-    macs = {random_mac() for _count in range(20)}
-    assert len(macs) == 20
-    assert all(int(m[:2], 16) & 0x03 == 0x02 for m in macs)
