@@ -32,4 +32,3 @@ def stable_mac(seed: str, netns_identity: str, name: str) -> str:
     octets = bytearray(digest[:6])
     octets[0] = (octets[0] | 0x02) & 0xFE
     return ":".join(f"{b:02x}" for b in octets)
-

@@ -20,7 +20,14 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.link_opt
     desired_link,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, missing_netns_error, netns_exists, netns_identity, same_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import (
+    describe_netns,
+    missing_netns_error,
+    netns_exists,
+    netns_identity,
+    same_netns,
+    validate_netns,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import validate_ifname
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered")

@@ -79,6 +79,10 @@ def _batch_op(item: LinkWork) -> Op | None:
     return actions[0].op
 
 
+def _same_batch(item: LinkWork, op: Op, where: tuple) -> bool:
+    return _batch_op(item) is op and (item.desired.netns, item.parent_netns) == where
+
+
 def apply_links(pool: NamespacePool, work: list[LinkWork]) -> None:
     progress = Progress(work)
     index = 0
@@ -88,8 +92,7 @@ def apply_links(pool: NamespacePool, work: list[LinkWork]) -> None:
         where = (item.desired.netns, item.parent_netns)
         end = index + 1
         if op is not None:
-            while end < len(progress.pending) and _batch_op(progress.pending[end]) is op and (
-                progress.pending[end].desired.netns, progress.pending[end].parent_netns) == where:
+            while end < len(progress.pending) and _same_batch(progress.pending[end], op, where):
                 end += 1
         if op is Op.CREATE:
             _create_batch(pool, progress.pending[index:end], progress)

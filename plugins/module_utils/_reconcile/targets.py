@@ -12,7 +12,14 @@ import dataclasses
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named, missing_netns_error, netns_exists, pid_netns, validate_netns
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import (
+    describe_netns,
+    is_named,
+    missing_netns_error,
+    netns_exists,
+    pid_netns,
+    validate_netns,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import Container, container_where, find_container
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import dhcp_request
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry

@@ -137,4 +137,3 @@ def test_stable_mac_is_deterministic_local_unicast_and_distinct():
     others = {stable_mac("seed", ns, name) for ns in ("", "c1", "c2") for name in ("eth0", "eth1")}
     assert len(others) == 6
     assert stable_mac("other-seed", "c1", "eth0") != mac
-
