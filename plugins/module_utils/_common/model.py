@@ -75,6 +75,18 @@ class ObservedLink:
     # Addresses with a lifetime: a DHCP lease, IPv6 autoconfiguration. Reported, never managed.
     dynamic_addresses: list[str] = field(default_factory=list)
 
+    def copy(self) -> ObservedLink:
+        """A copy whose lists can change without touching the original. Field by field, without
+        dataclasses.replace's __init__ round trip: a many-links run copies every link it reads."""
+        new = object.__new__(ObservedLink)
+        new.__dict__.update(self.__dict__)
+        new.flags, new.source_macs, new.dynamic_addresses = list(self.flags), list(self.source_macs), list(self.dynamic_addresses)
+        if self.addresses is not None:
+            new.addresses = list(self.addresses)
+        if self.routes is not None:
+            new.routes = [dict(route) for route in self.routes]
+        return new
+
 
 @dataclass(frozen=True)
 class Sibling:

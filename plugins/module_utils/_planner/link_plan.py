@@ -83,18 +83,6 @@ def _check_not_engine_owned(desired: DesiredLink, observed: ObservedLink | None)
             )
 
 
-def copy_link(link: ObservedLink) -> ObservedLink:
-    """A copy whose lists can change without touching the original (cheaper than deepcopy)."""
-    return dataclasses.replace(
-        link,
-        flags=list(link.flags),
-        source_macs=list(link.source_macs),
-        dynamic_addresses=list(link.dynamic_addresses),
-        addresses=list(link.addresses) if link.addresses is not None else None,
-        routes=[dict(route) for route in link.routes] if link.routes is not None else None,
-    )
-
-
 def with_defaults(desired: DesiredLink, parent: ParentInfo | None) -> DesiredLink:
     """An exact entry: what the user left unset goes back to what a new link would get.
 
@@ -311,7 +299,7 @@ def _plan_recreation(desired: DesiredLink, observed: ObservedLink, parent: Paren
 
 
 def _plan_in_place(desired: DesiredLink, observed: ObservedLink) -> Plan:
-    plan = Plan(after=copy_link(observed))
+    plan = Plan(after=observed.copy())
     after = plan.after
 
     info_changes, info_before = {}, {}

@@ -69,6 +69,7 @@ class NamespacePool:
         self._open_socket = open_socket
         self._sockets: dict = {}
         self._fds: dict = {}
+        self._identities: dict = {}
         self._macvlans: dict = {}
         self._names: dict = {}
         self._parents: dict = {}
@@ -92,9 +93,11 @@ class NamespacePool:
         return self._fds[netns]
 
     def identity(self, netns: str | None) -> tuple[int, int]:
-        """(st_dev, st_ino) of the namespace: two spellings of one namespace have one identity."""
-        stat = os.fstat(self.fd(netns))
-        return (stat.st_dev, stat.st_ino)
+        """(st_dev, st_ino) of the pinned namespace: two spellings of one namespace have one identity."""
+        if netns not in self._identities:
+            stat = os.fstat(self.fd(netns))
+            self._identities[netns] = (stat.st_dev, stat.st_ino)
+        return self._identities[netns]
 
     def same(self, first: str | None, second: str | None) -> bool:
         if first in self.to_be_created or second in self.to_be_created:
@@ -135,7 +138,7 @@ class NamespacePool:
     def observe(self, netns: str | None, name: str) -> ObservedLink | None:
         """The link as the kernel reports it, a copy the caller may change; None when there is none."""
         link = self.macvlans(netns).get(name) or self._other_kind(netns, name)
-        return dataclasses.replace(link) if link is not None else None
+        return link.copy() if link is not None else None
 
     def forget(self, netns: str | None) -> None:
         """Drop the dumps of a namespace that changed (the next look reads it again)."""

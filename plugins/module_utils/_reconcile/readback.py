@@ -10,7 +10,6 @@ be deleted (a container stopped), while it is configured. Each is undone and rep
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ATTRIBUTE_KERNELS
@@ -72,5 +71,5 @@ def read_back(pool: NamespacePool, work: list[LinkWork]) -> None:
         failure = _problem(pool, item, after)
         if failure is not None:
             raise labelled(item.label, _undo(pool, item, after, failure))
-        item.after = dataclasses.replace(after)
+        item.after = after.copy()
         pool.name_lower_device(item.after, pool.placement(item.desired.netns, item.parent_netns), item.parent)
