@@ -67,22 +67,32 @@ def _label(index: int, name: str | None, netns: str | None) -> str:
     return f"config[{index}] ({what})"
 
 
-def _entry(index: int, raw: dict, state: str) -> LinkEntry:
+def _namespaces(raw: dict, checked: dict) -> tuple[str | None, str | None, bool]:
+    """(netns, parent_netns, whether they are one namespace), validated and existing; each pair is
+    checked once per run (a thousand entries usually name one or two namespaces)."""
+    key = (raw.get("netns"), raw.get("parent_netns"))
+    if key not in checked:
+        netns = validate_netns(key[0])
+        parent_netns = validate_netns(key[1], option="parent_netns")
+        for option, value in (("netns", netns), ("parent_netns", parent_netns)):
+            if not netns_exists(value):
+                raise missing_netns_error(value, option)
+        checked[key] = (netns, parent_netns, same_netns(netns, parent_netns))
+    return checked[key]
+
+
+def _entry(index: int, raw: dict, state: str, checked: dict) -> LinkEntry:
     container = None
     if raw.get("container") is not None:
         if raw.get("netns") is not None:
             raise MacvlanError("netns and container: give one of them, not both")
         container = find_container(raw["container"], raw.get("container_engine") or "auto")
         raw = dict(raw, netns=container.netns)
-    netns = validate_netns(raw.get("netns"))
-    parent_netns = validate_netns(raw.get("parent_netns"), option="parent_netns")
-    for option, value in (("netns", netns), ("parent_netns", parent_netns)):
-        if not netns_exists(value):
-            raise missing_netns_error(value, option)
+    netns, parent_netns, shared = _namespaces(raw, checked)
     name = raw.get("name")
     label = _label(index, name, netns)
     # A link in another namespace than its parent is a container's: its lease brings the default route.
-    dhcp = dhcp_request(raw, state != "deleted", default_route=not same_netns(netns, parent_netns))
+    dhcp = dhcp_request(raw, state != "deleted", default_route=not shared)
     if dhcp is not None and container is not None:
         dhcp = dataclasses.replace(dhcp, owner=container.dhcp_owner)
     if name is None:
@@ -125,13 +135,14 @@ def entries_from_params(config: list[dict] | None, state: str, netns: str | None
 
     netns/parent_netns: the module's top-level defaults for entries that name no namespace."""
     entries = []
+    checked: dict = {}
     seen: dict[tuple, str] = {}
     if not config and state == "gathered" and netns is not None:
         config = [{}]  # gather the default namespace
     for index, raw in enumerate(config or []):
         raw = with_namespace_defaults(raw, netns, parent_netns)
         try:
-            entry = _entry(index, raw, state)
+            entry = _entry(index, raw, state, checked)
         except MacvlanError as exc:
             raise MacvlanError(f"{_label(index, raw.get('name'), raw.get('netns'))}: {exc}") from exc
         if entry.desired is not None:
