@@ -67,6 +67,13 @@ options:
     description:
       - Only links whose parent device has this name (in whichever namespace the parent lives).
     type: str
+  tap_dir:
+    description:
+      - Where the link modules create macvtap device nodes (their O(linuxnet.macvlan.macvlan_link#module:tap_dir)).
+        A macvtap's node is looked for there and at C(/dev/tap<ifindex>), and reported only if it is this device.
+    type: path
+    default: /dev/macvtap
+    version_added: 0.1.0
 seealso:
   - module: linuxnet.macvlan.macvlan_link
   - module: linuxnet.macvlan.macvlan_promisc
@@ -154,6 +161,27 @@ links:
       returned: always
       sample: [{dst: 0.0.0.0/0, gateway: 192.168.1.1, metric: 0}]
     promisc: {description: The link's own promiscuous flag., type: bool, returned: always, sample: false}
+    numtxqueues: {description: Number of transmit queues., type: int, returned: always, sample: 1}
+    numrxqueues: {description: Number of receive queues., type: int, returned: always, sample: 1}
+    ipv6:
+      description: For a macvtap, whether the host autoconfigures and answers IPv6 on it; V(null) for a macvlan (not read).
+      type: bool
+      returned: always
+      sample: false
+    tap:
+      description:
+        - A macvtap's character device node, the one that is this device (by major:minor); V(null) for a macvlan.
+        - RV(links[].tap.path) is V(null) when neither C(/dev/tap<ifindex>) nor a node under O(tap_dir) is this device.
+      type: dict
+      returned: always
+      contains:
+        path: {description: The node that is this device., type: str, returned: always, sample: /dev/tap7}
+        major: {description: The device's major number., type: int, returned: always, sample: 246}
+        minor: {description: The device's minor number., type: int, returned: always, sample: 2}
+        uid: {description: The node's owner., type: int, returned: always, sample: 0}
+        gid: {description: The node's group., type: int, returned: always, sample: 36}
+        mode: {description: The node's permissions in octal., type: str, returned: always, sample: "0660"}
+        created: {description: Whether the node is under O(tap_dir) (made by a link module)., type: bool, returned: always, sample: false}
     container:
       description: The Docker or Podman container whose namespace holds the link.
       type: dict
@@ -215,6 +243,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import ENGINE_OPTION
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._containers.engines import ENGINES, find_container, running_containers
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import DEFAULT_TAP_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.scan import collect_inventory
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import validate_netns
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import require_pyroute2
@@ -229,6 +258,7 @@ def main() -> None:
             "parent": {"type": "str"},
             "container": {"type": "str"},
             "container_engine": ENGINE_OPTION,
+            "tap_dir": {"type": "path", "default": DEFAULT_TAP_DIR},
         },
         mutually_exclusive=[("netns", "all_netns", "container")],
         supports_check_mode=True,
@@ -246,7 +276,7 @@ def main() -> None:
             engine = params["container_engine"]
             containers, _unreachable = running_containers(ENGINES if engine == "auto" else (engine,))
         inventory = collect_inventory(
-            netns, params["all_netns"], name=params["name"], parent=params["parent"], containers=containers
+            netns, params["all_netns"], name=params["name"], parent=params["parent"], containers=containers, tap_dir=params["tap_dir"]
         )
     except MacvlanError as exc:
         module.fail_json(msg=str(exc))

@@ -205,6 +205,56 @@ options:
           - Whether the lease's router becomes the default route. Omitted means V(true) when the link lives in another
             namespace than its parent (a container) and V(false) when it lives next to it.
         type: bool
+      tap_dir:
+        description:
+          - Where a macvtap's device node is created when C(/dev/tap<ifindex>) is missing or is another device (ifindexes
+            repeat across namespaces, and devtmpfs gives C(/dev/tapN) to the first macvtap that took the number only).
+          - The node is C(TAP_DIR/NAMESPACE/LINK); NAMESPACE is the namespace's name, or C(netns-INODE) for the namespace
+            Ansible runs in, a C(/proc/PID/ns/net) or a container's namespace. A node found is trusted only when its
+            major:minor are the ones in the link's own sysfs entry.
+          - A node created here is removed with the link (a deleted entry with the same O(config[].tap_dir)).
+        type: path
+        default: /dev/macvtap
+        version_added: 0.1.0
+      tap_owner:
+        description:
+          - Owner (name or uid) of the macvtap's device node, for example the user a VM runs as. Omitted means "don't care"
+            (a node created here belongs to root).
+          - Only for O(config[].kind=macvtap); refused on a macvlan.
+        type: str
+        version_added: 0.1.0
+      tap_group:
+        description:
+          - Group (name or gid) of the macvtap's device node; with O(config[].tap_mode=0660) its members (the VM's user, C(kvm))
+            can open it. Omitted means "don't care". Only for O(config[].kind=macvtap).
+        type: str
+        version_added: 0.1.0
+      tap_mode:
+        description:
+          - Permissions of the macvtap's device node, as an octal string such as V('0660') (quote it in YAML).
+            Omitted means "don't care"; a node created here gets V('0600'). Only for O(config[].kind=macvtap).
+        type: raw
+        version_added: 0.1.0
+      numtxqueues:
+        description:
+          - Number of transmit queues, fixed when the link is created (1 to 4096; the kernel default is 1). A macvtap for
+            a multiqueue guest gets one queue per vCPU; each C(open()) of its device node is one queue.
+          - On an existing link a different value needs O(config[].recreate=options-changed). Omitted means "don't care".
+        type: int
+        version_added: 0.1.0
+      numrxqueues:
+        description:
+          - Number of receive queues, as O(config[].numtxqueues).
+        type: int
+        version_added: 0.1.0
+      ipv6:
+        description:
+          - V(false) makes the host neither autoconfigure nor answer IPv6 on the link (C(addr_gen_mode) V(none) and
+            C(disable_ipv6) inside the link's namespace), the usual setting for a VM's or a container's NIC whose
+            addresses are the guest's business. Both are read back.
+          - V(true) enables IPv6 again with the namespace's default address generation. Omitted means "don't care".
+        type: bool
+        version_added: 0.1.0
 notes:
   - Container targets by engine and container name are not supported yet; use O(config[].netns) with the
     container's C(/proc/PID/ns/net).
@@ -269,7 +319,8 @@ links:
     link:
       description:
         - The link's end state in the shape of M(linuxnet.macvlan.macvlan_link)'s RV(linuxnet.macvlan.macvlan_link#module:link);
-          empty when deleted.
+          empty when deleted. A macvtap's C(tap) is its device node (C(path), C(major), C(minor), C(uid), C(gid),
+          C(mode), C(created)); C(ipv6), C(numtxqueues) and C(numrxqueues) as there.
       type: dict
       returned: always
     dhcp:

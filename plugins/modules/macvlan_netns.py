@@ -240,6 +240,34 @@ link:
       returned: when present
       sample: [{dst: 0.0.0.0/0, gateway: 192.168.8.1, metric: 0}]
     promisc: {description: The promiscuous flag., type: bool, returned: when present, sample: false}
+    numtxqueues: {description: Number of transmit queues (fixed at creation)., type: int, returned: when present, sample: 1}
+    numrxqueues: {description: Number of receive queues (fixed at creation)., type: int, returned: when present, sample: 1}
+    ipv6:
+      description:
+        - Whether the host autoconfigures and answers IPv6 on the link (C(disable_ipv6) 0 and C(addr_gen_mode) not V(none)).
+        - V(null) when not read (O(ipv6) unset on a macvlan) or when the kernel has no IPv6.
+      type: bool
+      returned: when present
+      sample: false
+    tap:
+      description:
+        - A macvtap's character device node, the one that is this device (its major:minor are those of the link's own
+          sysfs entry); V(null) for a macvlan.
+        - In check mode, for a link still to be created, RV(link.tap.path), RV(link.tap.major) and RV(link.tap.minor) are V(null).
+      type: dict
+      returned: when present
+      contains:
+        path: {description: "The node to open (for QEMU's C(-netdev tap,fd=N)).", type: str, returned: always, sample: /dev/macvtap/vm1/macvtap0}
+        major: {description: The device's major number., type: int, returned: always, sample: 246}
+        minor: {description: The device's minor number., type: int, returned: always, sample: 2}
+        uid: {description: The node's owner., type: int, returned: always, sample: 0}
+        gid: {description: The node's group., type: int, returned: always, sample: 36}
+        mode: {description: The node's permissions in octal., type: str, returned: always, sample: "0660"}
+        created:
+          description: Whether the node is one this module created under O(tap_dir) (removed with the link), not C(/dev/tap<ifindex>).
+          type: bool
+          returned: always
+          sample: true
 netns:
   description: The target namespace, as given in O(netns), or C(/proc/PID/ns/net) for O(pid) and O(container).
   returned: always

@@ -26,3 +26,6 @@ NETNS_RUN_DIR = "/run/netns"
 CONTAINER_ENGINES = ("docker", "podman")
 ENGINE_OPTION = {"type": "str", "default": "auto", "choices": ["auto", *CONTAINER_ENGINES]}
 CURRENT_NETNS_FILE = "/proc/self/ns/net"
+
+# Where a macvtap's device node is created when /dev/tap<ifindex> is missing or another device.
+DEFAULT_TAP_DIR = "/dev/macvtap"

@@ -24,6 +24,10 @@ LINK_FIELDS = (
     "dynamic_addresses",
     "routes",
     "promisc",
+    "numtxqueues",
+    "numrxqueues",
+    "ipv6",
+    "tap",
 )
 
 
@@ -42,6 +46,8 @@ def link_result(state, netns: str | None) -> dict:
 
 def _copy(value):
     """Lists of strings and of route dicts are all a link holds: copy them, share nothing."""
+    if isinstance(value, dict):
+        return dict(value)
     if isinstance(value, list):
         return [dict(item) if isinstance(item, dict) else item for item in value]
     return value

@@ -41,10 +41,24 @@ class DesiredLink:
     exact: bool = False
     # (MAC, owner) of interfaces a container engine created for its own networks: never changed or deleted.
     engine_owned: tuple[tuple[str, str], ...] = ()
+    numtxqueues: int | None = None  # fixed at creation: a different count needs a re-creation
+    numrxqueues: int | None = None
+    ipv6: bool | None = None  # False: disable_ipv6 and addr_gen_mode none (a guest's NIC)
+    tap: TapWanted | None = None  # a macvtap's character device node (None: a macvlan)
 
     @property
     def mac_is_random(self) -> bool:
         return self.new_mac is None
+
+
+@dataclass(frozen=True)
+class TapWanted:
+    """Where a macvtap's device node goes when /dev/tap<ifindex> is not this device, and how it is owned."""
+
+    directory: str
+    owner: int | None = None  # resolved ids; None: don't care
+    group: int | None = None
+    mode: int | None = None  # permission bits, e.g. 0o660
 
 
 @dataclass
@@ -74,6 +88,10 @@ class ObservedLink:
     routes: list[dict] | None = None
     # Addresses with a lifetime: a DHCP lease, IPv6 autoconfiguration. Reported, never managed.
     dynamic_addresses: list[str] = field(default_factory=list)
+    numtxqueues: int | None = None
+    numrxqueues: int | None = None
+    ipv6: bool | None = None  # None: not read (or not predicted)
+    tap: dict | None = None  # a macvtap's device node: path, major, minor, owner, group, mode, created
 
     def copy(self) -> ObservedLink:
         """A copy whose lists can change without touching the original. Field by field, without
@@ -131,6 +149,8 @@ class LinkSpec:
     addresses: list[str]
     routes: list[dict]
     up: bool
+    numtxqueues: int | None = None
+    numrxqueues: int | None = None
 
 
 class Op(enum.Enum):

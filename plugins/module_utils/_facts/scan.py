@@ -16,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import MACVLAN_KINDS, NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import DEFAULT_TAP_DIR, MACVLAN_KINDS, NETNS_RUN_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._devices.link_devices import observe_link_devices
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.host_facts import nic_facts
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._facts.inventory import (
@@ -176,13 +177,14 @@ def collect_inventory(
     run_dir: str = NETNS_RUN_DIR,
     root: str = "/",
     containers: list | None = None,
+    tap_dir: str = DEFAULT_TAP_DIR,
 ) -> dict:
     """{"links", "parents", "namespaces", "warnings"} as macvlan_info returns them.
 
     Links are listed in `netns` (default: the current namespace), or with `all_netns` in
     the current namespace, every one under `run_dir` and every process's. Parents are looked up, and
     macvlans counted, across the current namespace and every named one in any case. `containers`
-    (from _containers) name the links in their namespaces."""
+    (from _containers) name the links in their namespaces; a macvtap's node may be one under `tap_dir`."""
     scan = NamespaceScan()
     try:
         scope_label = None if all_netns else netns
@@ -219,6 +221,7 @@ def collect_inventory(
             nl = scan.sockets[label]
             state["addresses"], state["dynamic_addresses"] = nl.read_addresses(state["ifindex"])
             state["routes"] = nl.read_routes(state["ifindex"])
+            state.update(observe_link_devices(label, state, tap_dir))
             entry = info_link_result(label, state, where)
             container = by_identity.get(scan.identity_of.get(label))
             if container is not None:

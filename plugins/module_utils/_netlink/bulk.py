@@ -28,6 +28,7 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
 NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
 NLA_F_NESTED = 0x8000
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO = 1, 3, 4, 5, 16, 18
+IFLA_NUM_TX_QUEUES, IFLA_NUM_RX_QUEUES = 31, 32
 IFLA_GROUP, IFLA_NET_NS_FD, IFLA_EXT_MASK, IFLA_PROMISCUITY, IFLA_LINK_NETNSID = 27, 28, 29, 30, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, IFLA_MACVLAN_MACADDR, IFLA_MACVLAN_MACADDR_DATA = 1, 2, 4, 5
@@ -97,6 +98,10 @@ def create_request(spec: LinkSpec, into_netns_fd: int | None) -> tuple[int, int,
         attrs.append(_attr(IFLA_ADDRESS, bytes.fromhex(spec.mac_address.replace(":", ""))))
     if spec.mtu is not None:
         attrs.append(_attr(IFLA_MTU, struct.pack("=I", spec.mtu)))
+    if spec.numtxqueues is not None:
+        attrs.append(_attr(IFLA_NUM_TX_QUEUES, struct.pack("=I", spec.numtxqueues)))
+    if spec.numrxqueues is not None:
+        attrs.append(_attr(IFLA_NUM_RX_QUEUES, struct.pack("=I", spec.numrxqueues)))
     if into_netns_fd is not None:
         attrs.append(_attr(IFLA_NET_NS_FD, struct.pack("=I", into_netns_fd)))
     attrs.append(_nested(IFLA_LINKINFO, _attr(IFLA_INFO_KIND, spec.kind.encode() + b"\0"), _nested(IFLA_INFO_DATA, *data)))
@@ -131,6 +136,8 @@ def parse_link(data: bytes, offset: int, end: int) -> tuple[ObservedLink, int | 
         allmulticast=bool(flags & IFF_ALLMULTI),
         promiscuity=_u32(attrs.get(IFLA_PROMISCUITY)),
         operstate=OPERSTATES[attrs[IFLA_OPERSTATE][0]] if attrs.get(IFLA_OPERSTATE, b"\xff")[0] < len(OPERSTATES) else None,
+        numtxqueues=_u32(attrs.get(IFLA_NUM_TX_QUEUES)),
+        numrxqueues=_u32(attrs.get(IFLA_NUM_RX_QUEUES)),
     )
     info = attrs.get(IFLA_LINKINFO)
     if info is not None:

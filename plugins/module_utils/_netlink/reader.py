@@ -195,6 +195,8 @@ class LinkReader:
             allmulticast=bool(flags & IFF_ALLMULTI),
             promiscuity=msg.get_attr("IFLA_PROMISCUITY"),
             operstate=msg.get_attr("IFLA_OPERSTATE"),
+            numtxqueues=msg.get_attr("IFLA_NUM_TX_QUEUES"),
+            numrxqueues=msg.get_attr("IFLA_NUM_RX_QUEUES"),
         )
         if kind in MACVLAN_KINDS and data is not None:
             prefix = "IFLA_MACVTAP_" if kind == "macvtap" else "IFLA_MACVLAN_"

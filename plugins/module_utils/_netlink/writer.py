@@ -74,6 +74,10 @@ class LinkWriter:
             kw["address"] = spec.mac_address
         if spec.mtu is not None:
             kw["mtu"] = spec.mtu
+        if spec.numtxqueues is not None:
+            kw["num_tx_queues"] = spec.numtxqueues
+        if spec.numrxqueues is not None:
+            kw["num_rx_queues"] = spec.numrxqueues
         if into_netns_fd is not None:
             kw["net_ns_fd"] = into_netns_fd
         if spec.up:

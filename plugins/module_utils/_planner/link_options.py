@@ -7,8 +7,11 @@ module parameters into the planner's DesiredLink (pure, but for reading /etc/mac
 from __future__ import annotations
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DEFAULT_STATE_DIR
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import DEFAULT_TAP_DIR
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import DesiredLink, TapWanted
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._devices.tap_nodes import resolve_id
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.tap_plan import check_tap_options, parse_tap_mode
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import describe_netns, is_named
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.stable_mac import read_machine_id, stable_mac
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.validation import (
@@ -50,7 +53,16 @@ LINK_ARGUMENT_SPEC: dict = {
     "dhcp_state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
     "dhcp_timeout": {"type": "int", "default": 10},
     "dhcp_default_route": {"type": "bool"},
+    "tap_dir": {"type": "path", "default": DEFAULT_TAP_DIR},
+    "tap_owner": {"type": "str"},
+    "tap_group": {"type": "str"},
+    "tap_mode": {"type": "raw"},
+    "numtxqueues": {"type": "int"},
+    "numrxqueues": {"type": "int"},
+    "ipv6": {"type": "bool"},
 }
+# The kernel's bounds for a link's queue count (rtnetlink refuses others).
+MAX_QUEUES = 4096
 
 
 def container_mac_identity(netns: str, addresses: list[str] | None) -> str | None:
@@ -92,6 +104,10 @@ def desired_link(
         value = params.get(option)
         if value is not None and not low <= value <= high:
             raise MacvlanError(f"{option}={value}: out of range {low}..{high} (link {name} in {where})")
+    for option in ("numtxqueues", "numrxqueues"):
+        value = params.get(option)
+        if value is not None and not 1 <= value <= MAX_QUEUES:
+            raise MacvlanError(f"{option}={value}: out of range 1..{MAX_QUEUES} (link {name} in {where})")
     new_mac = mac_address
     # passthru links take the parent's MAC, so nothing is generated for them.
     if new_mac is None and params["mac_address_policy"] == "stable" and params.get("mode") != "passthru" and mac_identity is not None:
@@ -117,4 +133,23 @@ def desired_link(
         routes=normalize_routes(params.get("routes")),
         recreate=params["recreate"],
         engine_owned=tuple(engine_owned),
+        numtxqueues=params.get("numtxqueues"),
+        numrxqueues=params.get("numrxqueues"),
+        ipv6=params.get("ipv6"),
+        tap=tap_wanted(params, name, where),
+    )
+
+
+def tap_wanted(params: dict, name: str, where: str) -> TapWanted | None:
+    """A macvtap's device node options (refused on a macvlan); with state=absent, where a node made earlier is."""
+    if params["state"] == "absent":
+        return TapWanted(directory=params.get("tap_dir") or DEFAULT_TAP_DIR)
+    check_tap_options(params, params["kind"], name, where)
+    if params["kind"] != "macvtap":
+        return None
+    return TapWanted(
+        directory=params.get("tap_dir") or DEFAULT_TAP_DIR,
+        owner=resolve_id(params.get("tap_owner"), "tap_owner"),
+        group=resolve_id(params.get("tap_group"), "tap_group"),
+        mode=parse_tap_mode(params.get("tap_mode"), name, where),
     )

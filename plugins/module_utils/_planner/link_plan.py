@@ -196,6 +196,11 @@ def recreate_reasons(desired: DesiredLink, observed: ObservedLink, parent: Paren
     mode = desired.mode
     if mode and mode != observed.mode and "passthru" in (mode, observed.mode):
         reasons.append(f"mode: {observed.mode} -> {mode} (passthru cannot be entered or left on a live link)")
+    # Queues are allocated with the device: the kernel has no request that changes their count.
+    for attr in ("numtxqueues", "numrxqueues"):
+        wanted, current = getattr(desired, attr), getattr(observed, attr)
+        if wanted is not None and current is not None and wanted != current:
+            reasons.append(f"{attr}: {current} -> {wanted} (fixed when the link is created)")
     return reasons
 
 
@@ -224,6 +229,8 @@ def link_spec(desired: DesiredLink, keep: ObservedLink | None, parent: ParentInf
         addresses=list(pick("addresses") or []),
         routes=[dict(r) for r in pick("routes") or []],
         up=up,
+        numtxqueues=pick("numtxqueues"),
+        numrxqueues=pick("numrxqueues"),
     )
 
 
@@ -256,6 +263,8 @@ def _predicted_new_link(spec: LinkSpec, parent: ParentInfo | None) -> ObservedLi
         bc_cutoff=spec.bc_cutoff,
         addresses=list(spec.addresses),
         routes=[dict(r) for r in spec.routes],
+        numtxqueues=spec.numtxqueues if spec.numtxqueues is not None else 1,
+        numrxqueues=spec.numrxqueues if spec.numrxqueues is not None else 1,
     )
 
 

@@ -49,5 +49,6 @@ def many_links_result(run: RunResult, diff: bool) -> dict:
         links[index]["dhcp"] = outcome.result()
     result = {"changed": run.changed, "links": links}
     if diff:
-        result["diff"] = [_diff(item, entry) for item, entry in zip(run.work, links) if item.plan.changed]
+        devices = run.devices or [False] * len(run.work)
+        result["diff"] = [_diff(item, entry) for item, entry, changed in zip(run.work, links, devices) if item.plan.changed or changed]
     return result

@@ -6,6 +6,7 @@
     entries -> observe every namespace involved once (observer.py) -> plan each entry (plan.py)
             -> stop DHCP clients of links that go (dhcp_steps.py) -> apply through the one step table
             (apply.py, steps.py) -> read back and undo in one place (readback.py)
+            -> a macvtap's device node and the IPv6 switches (_devices/link_devices.py)
             -> start DHCP clients of links that want one (dhcp_steps.py) -> LinkWork per link
 
 macvlan_link is one entry, macvlan_netns one entry whose link and parent live in different namespaces,
@@ -17,9 +18,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import MacvlanError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._devices.link_devices import ensure_links_devices, remove_link_devices
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._dhcp.request import DhcpOutcome
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._planner.config_entries import LinkEntry
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.apply import apply_links
@@ -33,10 +35,11 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._reconcile.readba
 class RunResult:
     work: list[LinkWork]
     dhcp: dict[int, DhcpOutcome]  # by index in work
+    devices: list[bool] = field(default_factory=list)  # by index in work: its device node or IPv6 switches changed
 
     @property
     def changed(self) -> bool:
-        return any(item.plan.changed for item in self.work) or any(outcome.changed for outcome in self.dhcp.values())
+        return any(item.plan.changed for item in self.work) or any(self.devices) or any(outcome.changed for outcome in self.dhcp.values())
 
 
 def run_links(which, entries: list[LinkEntry], check_mode: bool, overridden: bool = False, create_netns: tuple = ()) -> RunResult:
@@ -46,13 +49,15 @@ def run_links(which, entries: list[LinkEntry], check_mode: bool, overridden: boo
         pool.to_be_created = set(create_netns)
         work = plan_links(pool, entries, overridden)
         dhcp = stop_clients(which, work, check_mode)
+        devices = [remove_link_devices(item.desired, check_mode) for item in work]  # a node made for a link that goes
         if check_mode:
             for item in work:
                 item.after = item.plan.after if item.plan.changed else item.before
         else:
             _converge(pool, work)
+        devices = [removed or ensured for removed, ensured in zip(devices, ensure_links_devices(work, check_mode))]
         dhcp.update(start_clients(which, pool, work, check_mode))
-    return RunResult(work, dhcp)
+    return RunResult(work, dhcp, devices)
 
 
 @contextmanager
