@@ -52,6 +52,3 @@ def _copy(value):
         return [dict(item) if isinstance(item, dict) else item for item in value]
     return value
 
-
-def link_diff(before, after, netns: str | None) -> dict:
-    return {"before": link_result(before, netns), "after": link_result(after, netns)}

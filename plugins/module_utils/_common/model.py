@@ -78,7 +78,6 @@ class ObservedLink:
     promisc: bool = False
     allmulticast: bool = False
     promiscuity: int | None = None
-    operstate: str | None = None
     mode: str | None = None
     flags: list[str] = field(default_factory=list)
     source_macs: list[str] = field(default_factory=list)

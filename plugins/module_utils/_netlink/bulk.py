@@ -24,10 +24,10 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model imp
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
-NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
+NLM_F_REQUEST, NLM_F_ACK = 0x1, 0x4
 NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
 NLA_F_NESTED = 0x8000
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO = 1, 3, 4, 5, 16, 18
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO = 1, 3, 4, 5, 18
 IFLA_NUM_TX_QUEUES, IFLA_NUM_RX_QUEUES = 31, 32
 IFLA_GROUP, IFLA_NET_NS_FD, IFLA_EXT_MASK, IFLA_PROMISCUITY, IFLA_LINK_NETNSID = 27, 28, 29, 30, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
@@ -38,7 +38,6 @@ IFF_UP, IFF_PROMISC, IFF_ALLMULTI = 0x1, 0x100, 0x200
 MODE_NAMES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 MODE_BITS = {name: bit for bit, name in MODE_NAMES.items()}
 FLAG_BITS = {"nopromisc": 1, "nodst": 2}
-OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 RTM_NEWADDR, RTM_GETADDR, RTM_NEWROUTE, RTM_GETROUTE = 20, 22, 24, 26
 IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 IFA_F_PERMANENT = 0x80
@@ -135,7 +134,6 @@ def parse_link(data: bytes, offset: int, end: int) -> tuple[ObservedLink, int | 
         promisc=bool(flags & IFF_PROMISC),
         allmulticast=bool(flags & IFF_ALLMULTI),
         promiscuity=_u32(attrs.get(IFLA_PROMISCUITY)),
-        operstate=OPERSTATES[attrs[IFLA_OPERSTATE][0]] if attrs.get(IFLA_OPERSTATE, b"\xff")[0] < len(OPERSTATES) else None,
         numtxqueues=_u32(attrs.get(IFLA_NUM_TX_QUEUES)),
         numrxqueues=_u32(attrs.get(IFLA_NUM_RX_QUEUES)),
     )

@@ -85,7 +85,7 @@ class Netlink(LinkReader, LinkWriter):
     def __enter__(self) -> Netlink:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *_exc_info) -> None:
         self.close()
 
 

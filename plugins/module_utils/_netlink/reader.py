@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.constants import BC_CUTOFF_DEFAULT, MACVLAN_KINDS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.errors import KernelRefusal, MacvlanError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink, ParentInfo, Sibling
+from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.model import ObservedLink, ParentInfo
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._common.netns import netns_file
 from ansible_collections.linuxnet.macvlan.plugins.module_utils._netlink.compat import RequestProcessor
 
@@ -194,7 +194,6 @@ class LinkReader:
             promisc=bool(flags & IFF_PROMISC),
             allmulticast=bool(flags & IFF_ALLMULTI),
             promiscuity=msg.get_attr("IFLA_PROMISCUITY"),
-            operstate=msg.get_attr("IFLA_OPERSTATE"),
             numtxqueues=msg.get_attr("IFLA_NUM_TX_QUEUES"),
             numrxqueues=msg.get_attr("IFLA_NUM_RX_QUEUES"),
         )
@@ -210,21 +209,6 @@ class LinkReader:
             # The kernel only reports a non-default cutoff, and only if it knows the attribute.
             link.bc_cutoff = BC_CUTOFF_DEFAULT if cutoff is None and link.bcqueuelen is not None else cutoff
         return link
-
-    def fill_parent_names(self, links: list[ObservedLink]) -> None:
-        """Name the lower device of each link that lives in this namespace.
-
-        A lower device in another namespace (parent_netnsid set) is named by the caller,
-        which knows which namespaces to look in (see peer_nsid)."""
-        names: dict[int, str | None] = {}
-        for link in links:
-            index = link.parent_ifindex
-            if not index or link.parent_netnsid is not None or index == link.ifindex:
-                link.parent = None
-                continue
-            if index not in names:
-                names[index] = self.link_name(index)
-            link.parent = names[index]
 
     def peer_nsid(self, netns: str | None) -> int | None:
         """The id under which this socket's namespace knows `netns` (None: unknown/no id).
@@ -291,14 +275,6 @@ class LinkReader:
             if lower is not None:
                 link = lower
         return ParentInfo(name=link.name, ifindex=link.ifindex, mtu=link.mtu, mac_address=link.mac_address, where=self.where)
-
-    def siblings_of(self, parent_ifindex: int) -> tuple[Sibling, ...]:
-        """The macvlans and macvtaps on a lower device of this namespace (a kind-filtered dump)."""
-        return tuple(
-            Sibling(ifindex=link.ifindex, name=link.name, kind=link.kind, mac_address=link.mac_address)
-            for link in self.dump_links(MACVLAN_KINDS, with_ip=False)
-            if link.parent_ifindex == parent_ifindex and link.parent_netnsid is None
-        )
 
     def bus_device(self, ifindex: int) -> tuple[str | None, str | None]:
         """(bus, device) of the hardware behind a link, e.g. ("pci", "0000:03:00.0").
