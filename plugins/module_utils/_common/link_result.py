@@ -51,4 +51,3 @@ def _copy(value):
     if isinstance(value, list):
         return [dict(item) if isinstance(item, dict) else item for item in value]
     return value
-
